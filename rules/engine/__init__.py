@@ -1,0 +1,92 @@
+"""The screening rules engine: a pure library (standard library + pydantic, no Django).
+
+It takes a facts document, validates it against the data dictionary, evaluates a rule set with
+three-valued logic and returns a frozen `ScreeningResult`. It never reads the clock, a database
+or settings: callers pass `today` and the rule set in.
+
+    ruleset = compile_ruleset(spec)                  # parse, check, compile once
+    result = ruleset.screen(document, today=today)   # evaluate many times
+
+The rule language
+=================
+
+A rule's logic is one condition over facts (names from the data dictionary, plus derived facts).
+It reads like this:
+
+    "mdd" in diagnoses and phq9_total >= 10
+    current_mood_episode in ("manic", "mixed")
+    pregnancy_status != "not_applicable" and breastfeeding
+    bp_elevated and not bp_crisis
+
+- **Facts** are written by name: `age_years`, `psychosis_current`. A yes/no fact on its own is a
+  condition (`psychosis_current`); `not has_escort_home` is its opposite.
+- **Values** are numbers (`10`, `7.5`), `true`/`false`, or text in quotes (`"pregnant"`). Text
+  values must be allowed for the fact (`pregnancy_status = "pregant"` is rejected, with the list of
+  allowed values).
+- **Comparisons**: `=` `!=` `<` `<=` `>` `>=` (also `≠` `≤` `≥`). Numbers must lie in the fact's
+  range (`phq9_total >= 30` is rejected: PHQ-9 runs 0–27).
+- **Lists**: `fact in ("a", "b")`, `fact not in ("a", "b")`. **Sets** (`diagnoses`):
+  `"mdd" in diagnoses`, `"mdd" not in diagnoses`.
+- **Combining**: `and`, `or`, `not`, and parentheses. `not` binds tightest, then `and`, then `or`.
+- **Derived facts**: `failed_adequate_antidepressant_trials` (trials ≥ 6 weeks with no or partial
+  response), `suicide_risk` (`none`/`low`/`moderate`/`high`, from the C-SSRS screener),
+  `bipolar`, `bp_elevated` (> 140/90), `bp_crisis` (> 180/120), and `pregnancy_status` counts as
+  `not_applicable` for males, under 10s and over 55s when nothing was entered.
+
+Unknown is not false
+--------------------
+A fact that was not recorded is *unknown*. Comparisons with an unknown fact are unknown, and
+`and`/`or`/`not` follow Kleene's rules: `false and unknown` is false, `true or unknown` is true,
+anything else involving unknown stays unknown. A rule that comes out unknown is *undetermined*: it
+never fires, and the facts that left it open are listed under `missing`.
+
+Explanations
+------------
+Each fired rule says why, from its own logic: `age_years = 16 (< 18)`,
+`diagnoses includes mdd`, `systolic_bp = 150 (> 140)`.
+"""
+
+from rules.engine.compiler import Expr, check_logic, compile_logic
+from rules.engine.errors import (
+    EngineError,
+    FactsInvalid,
+    FieldError,
+    LogicInvalid,
+    LogicProblem,
+    RuleProblem,
+    RuleSetInvalid,
+)
+from rules.engine.facts import Facts, IntakeFacts, validate_facts
+from rules.engine.result import Flag, Indication, Missing, RuleSetRef, ScreeningResult
+from rules.engine.ruleset import CompiledRuleSet, RuleSetSpec, RuleSpec, compile_ruleset
+from rules.engine.schema import CONDITIONS, DEFINITIONS, FACTS, SEVERITIES, FactType
+
+__all__ = [
+    "CONDITIONS",
+    "DEFINITIONS",
+    "FACTS",
+    "SEVERITIES",
+    "CompiledRuleSet",
+    "EngineError",
+    "Expr",
+    "FactType",
+    "Facts",
+    "FactsInvalid",
+    "FieldError",
+    "Flag",
+    "Indication",
+    "IntakeFacts",
+    "LogicInvalid",
+    "LogicProblem",
+    "Missing",
+    "RuleProblem",
+    "RuleSetInvalid",
+    "RuleSetRef",
+    "RuleSetSpec",
+    "RuleSpec",
+    "ScreeningResult",
+    "check_logic",
+    "compile_logic",
+    "compile_ruleset",
+    "validate_facts",
+]

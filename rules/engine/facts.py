@@ -1,0 +1,365 @@
+"""Input facts per the data dictionary, their validation, and the derived facts.
+
+`validate_facts(document, today=...)` is the one door for every caller (form, API, command):
+it rejects a document as a whole with every problem listed by field, or returns `Facts`,
+whose `values` map every fact name the rule language knows (input and derived) to its value,
+`None` meaning *not recorded*.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rules.engine.errors import FactsInvalid, FieldError
+
+Sex = Literal["female", "male", "intersex"]
+PregnancyStatus = Literal["pregnant", "not_pregnant", "not_applicable"]
+Diagnosis = Literal["mdd", "bipolar_i", "bipolar_ii", "gad", "ptsd", "ocd", "fibromyalgia", "crps"]
+MoodEpisode = Literal["depressive", "manic", "hypomanic", "mixed", "euthymic"]
+TrialOutcome = Literal[
+    "no_response", "partial_response", "response", "remission", "intolerance", "ongoing"
+]
+CardiovascularDisease = Literal["none", "controlled", "poorly_controlled"]
+HepaticImpairment = Literal["none", "mild", "moderate", "severe"]
+SubstanceUse = Literal["none", "in_remission", "active"]
+PriorKetamineResponse = Literal["none", "responded", "no_response", "adverse_reaction"]
+SuicideRisk = Literal["none", "low", "moderate", "high"]
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class AntidepressantTrial(BaseModel):
+    """A trial of conventional medication for the current depressive episode."""
+
+    model_config = _STRICT
+
+    drug: str = Field(min_length=1, max_length=80)
+    weeks_at_adequate_dose: int = Field(ge=0, le=104)
+    outcome: TrialOutcome
+
+
+class Cssrs(BaseModel):
+    """C-SSRS screener answers. Q3–Q5 are asked only when Q2 (`active_thoughts`) is yes."""
+
+    model_config = _STRICT
+
+    wish_dead: bool | None = None
+    active_thoughts: bool | None = None
+    method: bool | None = None
+    intent: bool | None = None
+    plan: bool | None = None
+    behavior_past_3_months: bool | None = None
+    behavior_lifetime: bool | None = None
+
+
+class IntakeFacts(BaseModel):
+    """The input document, field for field as in the data dictionary. Absent or null = not recorded."""
+
+    model_config = _STRICT
+
+    age_years: int | None = Field(default=None, ge=0, le=120)
+    date_of_birth: date | None = Field(default=None, strict=False)
+    screening_date: date | None = Field(default=None, strict=False)
+    sex_at_birth: Sex | None = None
+    pregnancy_status: PregnancyStatus | None = None
+    breastfeeding: bool | None = None
+    planning_pregnancy: bool | None = None
+    diagnoses: list[Diagnosis] | None = None
+    current_mood_episode: MoodEpisode | None = None
+    antidepressant_trials: list[AntidepressantTrial] | None = Field(default=None, max_length=50)
+    failed_anxiety_treatments: int | None = Field(default=None, ge=0, le=20)
+    failed_pain_treatments: int | None = Field(default=None, ge=0, le=20)
+    phq9_total: int | None = Field(default=None, ge=0, le=27)
+    phq9_item9: int | None = Field(default=None, ge=0, le=3)
+    gad7_total: int | None = Field(default=None, ge=0, le=21)
+    pcl5_total: int | None = Field(default=None, ge=0, le=80)
+    ybocs_total: int | None = Field(default=None, ge=0, le=40)
+    pain_nrs: int | None = Field(default=None, ge=0, le=10)
+    cssrs: Cssrs | None = None
+    systolic_bp: int | None = Field(default=None, ge=60, le=300)
+    diastolic_bp: int | None = Field(default=None, ge=30, le=200)
+    heart_rate: int | None = Field(default=None, ge=20, le=250)
+    hypersensitivity_to_ketamine: bool | None = None
+    aneurysmal_vascular_disease: bool | None = None
+    arteriovenous_malformation: bool | None = None
+    intracerebral_hemorrhage_history: bool | None = None
+    cardiovascular_disease: CardiovascularDisease | None = None
+    hypertensive_encephalopathy_history: bool | None = None
+    elevated_intracranial_pressure: bool | None = None
+    elevated_intraocular_pressure: bool | None = None
+    hepatic_impairment: HepaticImpairment | None = None
+    cognitive_impairment: bool | None = None
+    psychosis_current: bool | None = None
+    psychosis_history: bool | None = None
+    family_history_schizophrenia: bool | None = None
+    substance_use_disorder: SubstanceUse | None = None
+    ketamine_misuse_history: bool | None = None
+    prior_ketamine_response: PriorKetamineResponse | None = None
+    benzodiazepine_dose_mg_diazepam_eq: float | None = Field(default=None, ge=0, le=200)
+    takes_lamotrigine: bool | None = None
+    takes_maoi: bool | None = None
+    takes_stimulant: bool | None = None
+    takes_opioid: bool | None = None
+    takes_mood_stabilizer: bool | None = None
+    engaged_in_psychotherapy: bool | None = None
+    has_escort_home: bool | None = None
+
+
+#: Input fields that are not rule facts themselves (they feed `age_years`).
+DATE_FIELDS = ("date_of_birth", "screening_date")
+
+#: Derived facts that stand for an input fact, for the `missing` list.
+DERIVED_SOURCES: dict[str, str] = {
+    "failed_adequate_antidepressant_trials": "antidepressant_trials",
+    "suicide_risk": "cssrs",
+}
+
+_CSSRS_FOLLOW_UPS = ("method", "intent", "plan")
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Validated facts: `values` holds every rule-language fact (input and derived)."""
+
+    intake: IntakeFacts
+    values: Mapping[str, Any]
+
+    def as_document(self) -> dict[str, Any]:
+        """The input as evaluated (JSON-ready, not-recorded facts left out), for snapshots."""
+        document: dict[str, Any] = self.intake.model_dump(mode="json", exclude_none=True)
+        if self.values["age_years"] is not None and "age_years" not in document:
+            document["age_years"] = self.values["age_years"]
+        return document
+
+
+def validate_facts(document: Mapping[str, Any], *, today: date) -> Facts:
+    """Validate an input document and compute the derived facts.
+
+    `today` is the default screening date (the engine never reads the clock).
+    Raises `FactsInvalid` listing every problem by field.
+    """
+    if not isinstance(document, Mapping):
+        raise FactsInvalid([FieldError("(document)", "must be a JSON object of facts")])
+    try:
+        intake = IntakeFacts.model_validate(document)
+    except ValidationError as exc:
+        errors = [_field_error(err) for err in exc.errors(include_url=False)]
+        partial = _validate_what_is_valid(document, {e.field.split("[")[0].split(".")[0] for e in errors})
+        if partial is not None:
+            errors.extend(_cross_field_errors(partial, today))
+        raise FactsInvalid(_sorted_unique(errors)) from None
+    errors = _cross_field_errors(intake, today)
+    if errors:
+        raise FactsInvalid(errors)
+    return Facts(intake=intake, values=_derive(intake, today))
+
+
+def _validate_what_is_valid(document: Mapping[str, Any], bad: set[str]) -> IntakeFacts | None:
+    """Re-validate without the failing keys, so contradictions among the rest are reported too."""
+    rest = {k: v for k, v in document.items() if k not in bad and k in IntakeFacts.model_fields}
+    try:
+        return IntakeFacts.model_validate(rest)
+    except ValidationError:
+        return None
+
+
+def _cross_field_errors(intake: IntakeFacts, today: date) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if intake.age_years is not None and intake.date_of_birth is not None:
+        errors.append(
+            FieldError("date_of_birth", "give either age_years or date_of_birth, not both")
+        )
+    elif intake.date_of_birth is not None:
+        on = intake.screening_date or today
+        if intake.date_of_birth > on:
+            errors.append(
+                FieldError("date_of_birth", f"is after the screening date ({on.isoformat()})")
+            )
+        elif _age_on(intake.date_of_birth, on) > 120:
+            errors.append(FieldError("date_of_birth", "gives an age over 120 years"))
+    if (
+        intake.systolic_bp is not None
+        and intake.diastolic_bp is not None
+        and intake.diastolic_bp >= intake.systolic_bp
+    ):
+        errors.append(
+            FieldError(
+                "diastolic_bp",
+                f"must be lower than systolic_bp (got {intake.systolic_bp}/{intake.diastolic_bp})",
+            )
+        )
+    if intake.pregnancy_status == "pregnant" and intake.sex_at_birth == "male":
+        errors.append(
+            FieldError("pregnancy_status", "cannot be pregnant when sex_at_birth is male")
+        )
+    if intake.cssrs is not None and intake.cssrs.active_thoughts is False:
+        for name in _CSSRS_FOLLOW_UPS:
+            if getattr(intake.cssrs, name) is True:
+                errors.append(
+                    FieldError(
+                        f"cssrs.{name}",
+                        "is asked only when active_thoughts (Q2) is yes, but Q2 is no",
+                    )
+                )
+    return errors
+
+
+def _age_on(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _derive(intake: IntakeFacts, today: date) -> dict[str, Any]:
+    values = dict(intake.__dict__)
+    for name in DATE_FIELDS:
+        del values[name]
+    if intake.date_of_birth is not None:
+        values["age_years"] = _age_on(intake.date_of_birth, intake.screening_date or today)
+    age = values["age_years"]
+    values["diagnoses"] = None if intake.diagnoses is None else frozenset(intake.diagnoses)
+    values["antidepressant_trials"] = None
+    values["cssrs"] = None
+    if intake.pregnancy_status is None and (
+        intake.sex_at_birth == "male" or (age is not None and (age < 10 or age > 55))
+    ):
+        values["pregnancy_status"] = "not_applicable"
+    trials = intake.antidepressant_trials
+    values["failed_adequate_antidepressant_trials"] = (
+        None
+        if trials is None
+        else sum(
+            1
+            for t in trials
+            if t.weeks_at_adequate_dose >= 6 and t.outcome in ("no_response", "partial_response")
+        )
+    )
+    values["suicide_risk"] = suicide_risk(intake.cssrs)
+    return values
+
+
+def _any(*answers: bool | None) -> bool | None:
+    """Kleene `or`: true if any is true, false if all are false, otherwise unknown."""
+    if True in answers:
+        return True
+    if None in answers:
+        return None
+    return False
+
+
+def suicide_risk(cssrs: Cssrs | None) -> SuicideRisk | None:
+    """C-SSRS screener triage: high / moderate / low / none, or None when it cannot be decided."""
+    if cssrs is None:
+        return None
+    skipped = cssrs.active_thoughts is False
+    method = False if skipped and cssrs.method is None else cssrs.method
+    intent = False if skipped and cssrs.intent is None else cssrs.intent
+    plan = False if skipped and cssrs.plan is None else cssrs.plan
+    levels: tuple[tuple[SuicideRisk, bool | None], ...] = (
+        ("high", _any(intent, plan, cssrs.behavior_past_3_months)),
+        ("moderate", _any(method, cssrs.behavior_lifetime)),
+        ("low", _any(cssrs.wish_dead, cssrs.active_thoughts)),
+    )
+    for level, answer in levels:
+        if answer is None:
+            return None
+        if answer:
+            return level
+    return "none"
+
+
+# --- turning pydantic's errors into sentences a clinician can read -------------------------
+
+_TYPE_WORDS = {
+    "int": "a whole number",
+    "bool": "true or false",
+    "float": "a number",
+    "string": "text",
+    "list": "a list",
+    "date": "a date (YYYY-MM-DD)",
+    "model": "an object",
+    "dict": "an object",
+}
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in {"function-after", "function-before", "literal"} or "[" in str(part):
+            continue
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(document)"
+
+
+def _known_names(loc: tuple[int | str, ...]) -> list[str]:
+    if not loc or loc[0] not in ("cssrs", "antidepressant_trials"):
+        return list(IntakeFacts.model_fields)
+    model = Cssrs if loc[0] == "cssrs" else AntidepressantTrial
+    return list(model.model_fields)
+
+
+def _field_error(err: Any) -> FieldError:
+    loc: tuple[int | str, ...] = tuple(err["loc"])
+    kind: str = err["type"]
+    ctx: dict[str, Any] = err.get("ctx") or {}
+    field = _field_path(loc)
+    got = err.get("input")
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        close = difflib.get_close_matches(name, _known_names(loc), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        noun = "fact" if len(loc) == 1 else "field"
+        return FieldError(field, f"unknown {noun} {name!r}{hint}")
+    if kind == "missing":
+        return FieldError(field, "is required")
+    if kind == "literal_error":
+        return FieldError(field, f"must be one of {ctx.get('expected', '')} (got {got!r})")
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return FieldError(field, _range_message(field, got))
+    if kind in ("too_long", "too_short", "string_too_long", "string_too_short"):
+        return FieldError(field, err["msg"].replace("Value should", "must").replace("List should", "must"))
+    if kind == "finite_number":
+        return FieldError(field, "must be a finite number")
+    base = kind.split("_")[0]
+    if base in _TYPE_WORDS:
+        return FieldError(field, f"must be {_TYPE_WORDS[base]} (got {_describe(got)})")
+    return FieldError(field, str(err["msg"]))
+
+
+def _range_message(field: str, got: Any) -> str:
+    top = field.split(".")[-1].split("[")[0]
+    model: type[BaseModel] = IntakeFacts
+    if field.startswith("antidepressant_trials"):
+        model = AntidepressantTrial
+    info = model.model_fields.get(top)
+    lo = hi = None
+    for meta in info.metadata if info else []:
+        lo = getattr(meta, "ge", lo)
+        hi = getattr(meta, "le", hi)
+    return f"must be between {lo} and {hi} (got {got!r})"
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else repr(value[:40] + "…")
+    if isinstance(value, int | float):
+        return repr(value)
+    return type(value).__name__.replace("dict", "an object").replace("list", "a list")
+
+
+def _sorted_unique(errors: list[FieldError]) -> list[FieldError]:
+    seen: dict[tuple[str, str], FieldError] = {}
+    for error in errors:
+        seen.setdefault((error.field, error.message), error)
+    return list(seen.values())
