@@ -69,12 +69,14 @@ def _unique(reasons: Iterable[str]) -> list[str]:
 
 
 class Expr:
-    """A compiled boolean expression."""
+    """A compiled boolean expression.
 
-    __slots__ = ()
+    `eval` is a closure built once at compile time (the hot path: no method dispatch per node);
+    `explain` and `blame` run only for the rules a result reports on.
+    """
 
-    def eval(self, values: Values) -> Truth:
-        raise NotImplementedError
+    __slots__ = ("eval",)
+    eval: Callable[[Values], Truth]
 
     def explain(self, values: Values) -> list[str]:
         """Plain-language reasons for this node's outcome on `values`."""
@@ -101,19 +103,17 @@ class _Leaf(Expr):
 class FactIs(_Leaf):
     """A boolean fact on its own: `psychosis_current`."""
 
-    __slots__ = ("fact",)
+    __slots__ = ("fact", "reasons")
 
     def __init__(self, fact: str) -> None:
         self.fact = fact
         self.facts = (fact,)
-
-    def eval(self, values: Values) -> Truth:
-        value: Truth = values[self.fact]
-        return value
+        self.eval = operator.itemgetter(fact)
+        self.reasons = ([f"{fact} = false"], [f"{fact} = true"])
 
     def explain(self, values: Values) -> list[str]:
         value = values[self.fact]
-        return self._unknown(values) if value is None else [f"{self.fact} = {show(value)}"]
+        return self._unknown(values) if value is None else self.reasons[value]
 
 
 class FactCompare(_Leaf):
@@ -123,12 +123,14 @@ class FactCompare(_Leaf):
 
     def __init__(self, fact: str, op: str, constant: Any) -> None:
         self.fact, self.op, self.constant = fact, op, constant
-        self.test = _OPERATORS[op]
+        self.test = test = _OPERATORS[op]
         self.facts = (fact,)
 
-    def eval(self, values: Values) -> Truth:
-        value = values[self.fact]
-        return None if value is None else self.test(value, self.constant)
+        def evaluate(values: Values) -> Truth:
+            value = values[fact]
+            return None if value is None else test(value, constant)
+
+        self.eval = evaluate
 
     def explain(self, values: Values) -> list[str]:
         value = values[self.fact]
@@ -147,12 +149,14 @@ class FactsCompare(_Leaf):
 
     def __init__(self, left: str, op: str, right: str) -> None:
         self.left, self.op, self.right = left, op, right
-        self.test = _OPERATORS[op]
+        self.test = test = _OPERATORS[op]
         self.facts = (left, right)
 
-    def eval(self, values: Values) -> Truth:
-        a, b = values[self.left], values[self.right]
-        return None if a is None or b is None else self.test(a, b)
+        def evaluate(values: Values) -> Truth:
+            a, b = values[left], values[right]
+            return None if a is None or b is None else test(a, b)
+
+        self.eval = evaluate
 
     def explain(self, values: Values) -> list[str]:
         a, b = values[self.left], values[self.right]
@@ -165,16 +169,19 @@ class FactsCompare(_Leaf):
 class FactIn(_Leaf):
     """`current_mood_episode in ("manic", "mixed")`."""
 
-    __slots__ = ("fact", "choices", "negated", "label")
+    __slots__ = ("fact", "choices", "label")
 
     def __init__(self, fact: str, choices: tuple[Any, ...], negated: bool) -> None:
-        self.fact, self.choices, self.negated = fact, frozenset(choices), negated
+        self.fact, self.choices = fact, frozenset(choices)
         self.label = ", ".join(show(c) for c in choices)
         self.facts = (fact,)
+        members = self.choices
 
-    def eval(self, values: Values) -> Truth:
-        value = values[self.fact]
-        return None if value is None else (value in self.choices) != self.negated
+        def evaluate(values: Values) -> Truth:
+            value = values[fact]
+            return None if value is None else (value in members) != negated
+
+        self.eval = evaluate
 
     def explain(self, values: Values) -> list[str]:
         value = values[self.fact]
@@ -187,22 +194,24 @@ class FactIn(_Leaf):
 class SetHas(_Leaf):
     """`"mdd" in diagnoses`."""
 
-    __slots__ = ("fact", "member", "negated")
+    __slots__ = ("fact", "member", "reasons")
 
     def __init__(self, fact: str, member: str, negated: bool) -> None:
-        self.fact, self.member, self.negated = fact, member, negated
+        self.fact, self.member = fact, member
         self.facts = (fact,)
+        self.reasons = ([f"{fact} does not include {member}"], [f"{fact} includes {member}"])
 
-    def eval(self, values: Values) -> Truth:
-        value = values[self.fact]
-        return None if value is None else (self.member in value) != self.negated
+        def evaluate(values: Values) -> Truth:
+            value = values[fact]
+            return None if value is None else (member in value) != negated
+
+        self.eval = evaluate
 
     def explain(self, values: Values) -> list[str]:
         value = values[self.fact]
         if value is None:
             return self._unknown(values)
-        verb = "includes" if self.member in value else "does not include"
-        return [f"{self.fact} {verb} {self.member}"]
+        return self.reasons[self.member in value]
 
 
 class Constant(Expr):
@@ -210,9 +219,7 @@ class Constant(Expr):
 
     def __init__(self, value: bool) -> None:
         self.value = value
-
-    def eval(self, values: Values) -> Truth:
-        return self.value
+        self.eval = lambda values: value
 
     def explain(self, values: Values) -> list[str]:
         return []
@@ -226,10 +233,13 @@ class Not(Expr):
 
     def __init__(self, operand: Expr) -> None:
         self.operand = operand
+        inner = operand.eval
 
-    def eval(self, values: Values) -> Truth:
-        value = self.operand.eval(values)
-        return None if value is None else not value
+        def evaluate(values: Values) -> Truth:
+            value = inner(values)
+            return None if value is None else not value
+
+        self.eval = evaluate
 
     def explain(self, values: Values) -> list[str]:
         return self.operand.explain(values)
@@ -243,6 +253,11 @@ class _Junction(Expr):
 
     def __init__(self, operands: tuple[Expr, ...]) -> None:
         self.operands = operands
+        self.eval = self._evaluator(tuple(o.eval for o in operands))
+
+    @staticmethod
+    def _evaluator(parts: tuple[Callable[[Values], Truth], ...]) -> Callable[[Values], Truth]:
+        raise NotImplementedError
 
     def explain(self, values: Values) -> list[str]:
         outcome = self.eval(values)
@@ -265,31 +280,43 @@ class _Junction(Expr):
 
 
 class And(_Junction):
+    """Kleene `and`: false if any operand is false, true if all are true, else unknown."""
+
     __slots__ = ()
 
-    def eval(self, values: Values) -> Truth:
-        result: Truth = True
-        for operand in self.operands:
-            value = operand.eval(values)
-            if value is False:
-                return False
-            if value is None:
-                result = None
-        return result
+    @staticmethod
+    def _evaluator(parts: tuple[Callable[[Values], Truth], ...]) -> Callable[[Values], Truth]:
+        def evaluate(values: Values) -> Truth:
+            result: Truth = True
+            for part in parts:
+                value = part(values)
+                if value is False:
+                    return False
+                if value is None:
+                    result = None
+            return result
+
+        return evaluate
 
 
 class Or(_Junction):
+    """Kleene `or`: true if any operand is true, false if all are false, else unknown."""
+
     __slots__ = ()
 
-    def eval(self, values: Values) -> Truth:
-        result: Truth = False
-        for operand in self.operands:
-            value = operand.eval(values)
-            if value is True:
-                return True
-            if value is None:
-                result = None
-        return result
+    @staticmethod
+    def _evaluator(parts: tuple[Callable[[Values], Truth], ...]) -> Callable[[Values], Truth]:
+        def evaluate(values: Values) -> Truth:
+            result: Truth = False
+            for part in parts:
+                value = part(values)
+                if value is True:
+                    return True
+                if value is None:
+                    result = None
+            return result
+
+        return evaluate
 
 
 # --- checking against the schema -----------------------------------------------------------

@@ -1,7 +1,15 @@
-"""The screening result, exactly as the data dictionary's result JSON."""
+"""The screening result, exactly as the data dictionary's result JSON.
+
+The parts of a result are slotted dataclasses (cheap to build: the engine makes a dozen per
+evaluation, and frozen dataclasses cost four times as much to construct); `ScreeningResult` is
+the frozen pydantic model that validates, serialises and documents the whole, so stored
+snapshots and API payloads go through one schema. Results are never mutated after `evaluate`
+returns; the parts' sequences are tuples.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -10,28 +18,23 @@ Status = Literal["indicated", "possible", "not_indicated", "undetermined"]
 Severity = Literal["stop", "urgent", "review", "info"]
 Disposition = Literal["contraindicated", "incomplete", "not_indicated", "review_required", "eligible"]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
 
-
-class RuleSetRef(BaseModel):
-    model_config = _FROZEN
-
+@dataclass(frozen=True, slots=True)
+class RuleSetRef:
     name: str
     version: int
 
 
-class Indication(BaseModel):
-    model_config = _FROZEN
-
+@dataclass(slots=True)
+class Indication:
     condition: str
     status: Status
     rule: str
     because: tuple[str, ...]
 
 
-class Flag(BaseModel):
-    model_config = _FROZEN
-
+@dataclass(slots=True)
+class Flag:
     rule: str
     severity: Severity
     title: str
@@ -40,9 +43,8 @@ class Flag(BaseModel):
     source: str
 
 
-class Missing(BaseModel):
-    model_config = _FROZEN
-
+@dataclass(slots=True)
+class Missing:
     fact: str
     needed_by: tuple[str, ...]
 
@@ -50,7 +52,7 @@ class Missing(BaseModel):
 class ScreeningResult(BaseModel):
     """What a screening shows: disposition, all eight indications, flags and missing facts."""
 
-    model_config = _FROZEN
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     ruleset: RuleSetRef
     disposition: Disposition

@@ -67,6 +67,11 @@ class _ConsiderationRule:
     severity: Severity
     logic: Expr
 
+    def flag(self, values: Mapping[str, Any]) -> Flag:
+        spec = self.spec
+        because = tuple(self.logic.explain(values))
+        return Flag(spec.id, self.severity, spec.title, spec.message, because, spec.source)
+
 
 _ABOVE_INFO = ("stop", "urgent", "review")
 
@@ -83,6 +88,7 @@ class CompiledRuleSet:
         self.ref = ref
         self.indications = indications
         self.considerations = considerations
+        self._checks = tuple((c.logic.eval, c) for c in considerations)
 
     def screen(self, document: Mapping[str, Any], *, today: date) -> ScreeningResult:
         """Validate an input document and evaluate it (raises `FactsInvalid`)."""
@@ -104,30 +110,20 @@ class CompiledRuleSet:
                 decided = rule.diagnosis.eval(values)
                 undetermined(rule.spec.id, rule.criteria if decided else rule.diagnosis)
             indications.append(
-                Indication.model_construct(
-                    condition=rule.spec.condition, status=status, rule=rule.spec.id,
-                    because=tuple(because),
-                )
+                Indication(str(rule.spec.condition), status, rule.spec.id, tuple(because))
             )
 
         flags = []
         fired: set[str] = set()
         open_severities: set[str] = set()
-        for consideration in self.considerations:
-            outcome = consideration.logic.eval(values)
+        for evaluate, consideration in self._checks:
+            outcome = evaluate(values)
             if outcome is None:
                 open_severities.add(consideration.severity)
                 undetermined(consideration.spec.id, consideration.logic)
             elif outcome:
                 fired.add(consideration.severity)
-                spec = consideration.spec
-                flags.append(
-                    Flag.model_construct(
-                        rule=spec.id, severity=consideration.severity, title=spec.title,
-                        message=spec.message, because=tuple(consideration.logic.explain(values)),
-                        source=spec.source,
-                    )
-                )
+                flags.append(consideration.flag(values))
 
         statuses = {i.status for i in indications}
         return ScreeningResult.model_construct(
@@ -137,7 +133,7 @@ class CompiledRuleSet:
             indications=tuple(indications),
             flags=tuple(flags),
             missing=tuple(
-                Missing.model_construct(fact=fact, needed_by=tuple(blocked[fact]))
+                Missing(fact, tuple(blocked[fact]))
                 for fact in sorted(blocked)
             ),
         )
@@ -207,7 +203,7 @@ def compile_ruleset(spec: RuleSetSpec | Mapping[str, Any]) -> CompiledRuleSet:
     if problems:
         raise RuleSetInvalid(problems)
     return CompiledRuleSet(
-        RuleSetRef(name=spec.name, version=spec.version),
+        RuleSetRef(spec.name, spec.version),
         tuple(indications[c] for c in CONDITIONS),
         tuple(considerations),
     )
