@@ -1,0 +1,93 @@
+"""`python manage.py screen FILE [FILE ...]`: evaluate fact documents, print results, store nothing.
+
+One file prints one JSON result; several print one compact JSON object per line, in order; `-`
+reads one document from standard input. An invalid document prints
+`{"file": …, "errors": [{"field": …, "message": …}]}` on its line, the rest go on, and the
+command exits with status 2 at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
+from django.utils import timezone
+
+from rules.engine import CompiledRuleSet, FactsInvalid, FieldError, RuleSetInvalid
+from rules.loader import compiled_version
+from rules.selectors import (
+    DEFAULT_RULE_SET,
+    RuleSetVersionNotFound,
+    numbered_version,
+    published_version,
+)
+
+INVALID_EXIT = 2
+
+
+class Command(BaseCommand):
+    help = "Screen fact documents (JSON) under the published rule set, or --ruleset-version N."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("files", nargs="+", metavar="FILE", help="JSON documents; - for stdin")
+        parser.add_argument(
+            "--ruleset-version", type=int, metavar="N", help="a published or retired version"
+        )
+        parser.add_argument("--ruleset", default=DEFAULT_RULE_SET, help="rule set name")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        files: list[str] = options["files"]
+        if files.count("-") > 1:
+            raise CommandError("standard input (-) can be read only once")
+        ruleset = self._ruleset(options["ruleset"], options["ruleset_version"])
+        today = timezone.localdate()
+        single = len(files) == 1
+        failed = False
+        for name in files:
+            try:
+                result = ruleset.screen(_read(name), today=today)
+            except FactsInvalid as exc:
+                failed = True
+                self._print({"file": name, "errors": exc.as_list()}, single)
+            else:
+                self._print(result.model_dump(mode="json"), single)
+        if failed:
+            sys.exit(INVALID_EXIT)
+
+    def _ruleset(self, name: str, number: int | None) -> CompiledRuleSet:
+        try:
+            version = published_version(name) if number is None else numbered_version(number, name)
+            return compiled_version(version)
+        except RuleSetVersionNotFound as exc:
+            raise CommandError(str(exc)) from None
+        except RuleSetInvalid as exc:
+            raise CommandError(f"the stored rule set does not compile: {exc}") from None
+        except DatabaseError as exc:
+            raise CommandError(
+                f"cannot read rule sets from the database ({exc.__class__.__name__}): "
+                "run `python manage.py migrate` first"
+            ) from None
+
+    def _print(self, document: dict[str, Any], pretty: bool) -> None:
+        indent = 2 if pretty else None
+        separators = None if pretty else (",", ":")
+        self.stdout.write(json.dumps(document, ensure_ascii=False, indent=indent, separators=separators))
+
+
+def _read(name: str) -> Any:
+    """The parsed document, or `FactsInvalid` naming what is wrong with the file itself."""
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FactsInvalid([FieldError("(document)", f"cannot be read: {exc}")]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FactsInvalid(
+            [FieldError("(document)", f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
+        ) from None

@@ -1,0 +1,177 @@
+"""Versioned rule sets.
+
+A rule set (e.g. "ketamine") has versions. A version is a draft (editable), published (the one
+in force; immutable) or retired (was published; immutable). Editing makes a new draft; publishing
+gives it the next number and retires the previous one. Screenings point at the exact version
+they used, so publishing never changes what a past screening showed.
+
+Immutability is enforced three times: here (save/delete refuse), in the services, and by database
+triggers (migration 0003) so that not even a queryset `.update()` can change a published rule.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class ImmutableVersionError(Exception):
+    """A published or retired rule-set version (or one of its rules) was about to change."""
+
+
+class RuleSet(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RuleSetVersion(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Given when the version is published."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    based_on = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="drafts"
+    )
+    change_note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["rule_set", "-number", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_set", "number"], name="rules_version_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["rule_set"],
+                condition=models.Q(status="published"),
+                name="rules_one_published_version",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(number__isnull=False),
+                name="rules_published_version_has_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = f"version {self.number}" if self.number else "draft"
+        return f"{self.rule_set.name} {label}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            stored = RuleSetVersion.objects.filter(pk=self.pk).values("status").first()
+            if stored and stored["status"] != self.Status.DRAFT:
+                retiring = (
+                    stored["status"] == self.Status.PUBLISHED
+                    and self.status == self.Status.RETIRED
+                )
+                if not retiring:
+                    raise ImmutableVersionError(f"{self} is {stored['status']} and cannot change")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        if not self.is_draft:
+            raise ImmutableVersionError(f"{self} is {self.status} and cannot be deleted")
+        return super().delete(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Rule(models.Model):
+    """One rule of one version. Logic is rule-language text, checked by the engine on save."""
+
+    class Kind(models.TextChoices):
+        INDICATION = "indication", "Indication"
+        CONSIDERATION = "consideration", "Consideration"
+
+    class Severity(models.TextChoices):
+        STOP = "stop", "Stop"
+        URGENT = "urgent", "Urgent"
+        REVIEW = "review", "Review"
+        INFO = "info", "Info"
+
+    version = models.ForeignKey(RuleSetVersion, on_delete=models.PROTECT, related_name="rules")
+    rule_id = models.CharField(max_length=40)
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    condition = models.CharField(max_length=32, blank=True)
+    severity = models.CharField(max_length=8, choices=Severity.choices, blank=True)
+    title = models.CharField(max_length=200)
+    message = models.TextField(blank=True)
+    evidence = models.TextField(blank=True)
+    source = models.CharField(max_length=500, blank=True)
+    diagnosis_logic = models.TextField(blank=True)
+    logic = models.TextField()
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "rule_id"], name="rules_rule_id_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.title}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self._check_draft()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        self._check_draft()
+        return super().delete(*args, **kwargs)  # type: ignore[arg-type]
+
+    def _check_draft(self) -> None:
+        status = RuleSetVersion.objects.filter(pk=self.version_id).values_list("status", flat=True)
+        if status.first() != RuleSetVersion.Status.DRAFT:
+            raise ImmutableVersionError(
+                f"{self.rule_id} belongs to a {status.first()} version and cannot change"
+            )
+
+    def as_spec(self) -> dict[str, object]:
+        """This rule as the engine's `RuleSpec` fields."""
+        spec: dict[str, object] = {
+            "id": self.rule_id,
+            "kind": self.kind,
+            "title": self.title,
+            "message": self.message,
+            "evidence": self.evidence,
+            "source": self.source,
+            "logic": self.logic,
+        }
+        if self.kind == self.Kind.INDICATION:
+            spec.update(condition=self.condition, diagnosis=self.diagnosis_logic)
+        else:
+            spec["severity"] = self.severity
+        return spec
