@@ -87,17 +87,12 @@ class RuleSetVersion(models.Model):
         label = f"version {self.number}" if self.number else "draft"
         return f"{self.rule_set.name} {label}"
 
-    @property
-    def is_draft(self) -> bool:
-        return self.status == self.Status.DRAFT
-
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             stored = RuleSetVersion.objects.filter(pk=self.pk).values("status").first()
             if stored and stored["status"] != self.Status.DRAFT:
                 retiring = (
-                    stored["status"] == self.Status.PUBLISHED
-                    and self.status == self.Status.RETIRED
+                    stored["status"] == self.Status.PUBLISHED and self.status == self.Status.RETIRED
                 )
                 if not retiring:
                     raise ImmutableVersionError(f"{self} is {stored['status']} and cannot change")
@@ -107,6 +102,10 @@ class RuleSetVersion(models.Model):
         if not self.is_draft:
             raise ImmutableVersionError(f"{self} is {self.status} and cannot be deleted")
         return super().delete(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
 
 
 class Rule(models.Model):

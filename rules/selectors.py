@@ -32,7 +32,9 @@ def numbered_version(number: int, rule_set: str = DEFAULT_RULE_SET) -> RuleSetVe
     )
     if version is None:
         numbers = RuleSetVersion.objects.filter(rule_set__name=rule_set).exclude(number=None)
-        known = ", ".join(str(n) for n in numbers.values_list("number", flat=True).order_by("number"))
+        known = ", ".join(
+            str(n) for n in numbers.values_list("number", flat=True).order_by("number")
+        )
         raise RuleSetVersionNotFound(
             f"rule set {rule_set!r} has no version {number} (versions: {known or 'none'})"
         )

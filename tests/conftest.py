@@ -2,11 +2,22 @@
 outsider (a logged-in account with no role). Every view test checks an allowed and a forbidden one."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 
 from screening.roles import Role
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        pytest.exit(
+            f"The test suite runs on PostgreSQL, as production does; DATABASE_URL gives {engine}."
+            " Use `make test` or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/screening.",
+            returncode=2,
+        )
 
 
 def _person(django_user_model, username: str, role: Role | None, **extra):

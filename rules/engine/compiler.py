@@ -119,7 +119,7 @@ class FactIs(_Leaf):
 class FactCompare(_Leaf):
     """`phq9_total ≥ 10`, `pregnancy_status = "pregnant"`."""
 
-    __slots__ = ("fact", "op", "constant", "test")
+    __slots__ = ("constant", "fact", "op", "test")
 
     def __init__(self, fact: str, op: str, constant: Any) -> None:
         self.fact, self.op, self.constant = fact, op, constant
@@ -169,7 +169,7 @@ class FactsCompare(_Leaf):
 class FactIn(_Leaf):
     """`current_mood_episode in ("manic", "mixed")`."""
 
-    __slots__ = ("fact", "choices", "label")
+    __slots__ = ("choices", "fact", "label")
 
     def __init__(self, fact: str, choices: tuple[Any, ...], negated: bool) -> None:
         self.fact, self.choices = fact, frozenset(choices)
@@ -406,7 +406,9 @@ class _Checker:
 
     def truth_comparison(self, node: Comparison, expr: Expr, op: str, right: Value) -> Expr:
         if not isinstance(right.value, bool) or op not in ("=", "≠"):
-            return self.problem(node, "a true/false fact can only be compared with = true or = false")
+            return self.problem(
+                node, "a true/false fact can only be compared with = true or = false"
+            )
         return expr if (right.value is True) == (op == "=") else Not(expr)
 
     def value_comparison(
@@ -454,7 +456,7 @@ class _Checker:
         item, container = node.item, node.container
         if isinstance(container, ValueList):
             if not isinstance(item, Name):
-                return self.problem(item, "put a fact before 'in (…)', e.g. x in (\"a\", \"b\")")
+                return self.problem(item, 'put a fact before \'in (…)\', e.g. x in ("a", "b")')
             fact_type = self.name(item)
             if fact_type is None:
                 return Constant(False)
@@ -476,7 +478,7 @@ class _Checker:
             return Constant(False)
         if isinstance(set_type, Expr) or set_type.kind != "set":
             return self.problem(
-                container, f"{container.name} is not a set; write {container.name} in (\"a\", \"b\")"
+                container, f'{container.name} is not a set; write {container.name} in ("a", "b")'
             )
         if not isinstance(item, Value):
             return self.problem(item, f'put a value in quotes before in {container.name}: "mdd"')

@@ -50,9 +50,7 @@ class LogicInvalid(EngineError):
     def __init__(self, text: str, problems: list[LogicProblem]) -> None:
         self.text = text
         self.problems = problems
-        super().__init__(
-            "; ".join(f"{p.message} (at column {p.position})" for p in problems)
-        )
+        super().__init__("; ".join(f"{p.message} (at column {p.position})" for p in problems))
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,7 +150,9 @@ def validate_facts(document: Mapping[str, Any], *, today: date) -> Facts:
         intake = IntakeFacts.model_validate(document)
     except ValidationError as exc:
         errors = [_field_error(err) for err in exc.errors(include_url=False)]
-        partial = _validate_what_is_valid(document, {e.field.split("[")[0].split(".")[0] for e in errors})
+        partial = _validate_what_is_valid(
+            document, {e.field.split("[")[0].split(".")[0] for e in errors}
+        )
         if partial is not None:
             errors.extend(_cross_field_errors(partial, today))
         raise FactsInvalid(_sorted_unique(errors)) from None
@@ -324,7 +326,9 @@ def _field_error(err: Any) -> FieldError:
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return FieldError(field, _range_message(field, got))
     if kind in ("too_long", "too_short", "string_too_long", "string_too_short"):
-        return FieldError(field, err["msg"].replace("Value should", "must").replace("List should", "must"))
+        return FieldError(
+            field, err["msg"].replace("Value should", "must").replace("List should", "must")
+        )
     if kind == "finite_number":
         return FieldError(field, "must be a finite number")
     base = kind.split("_")[0]

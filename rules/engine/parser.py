@@ -253,7 +253,9 @@ class _Parser:
             token = self.current
             item = self.operand()
             if not isinstance(item, Value):
-                raise self.fail("a list may hold only fixed values (text in quotes or numbers)", token)
+                raise self.fail(
+                    "a list may hold only fixed values (text in quotes or numbers)", token
+                )
             items.append(item)
             if not self.at("punct", ","):
                 break
@@ -286,7 +288,6 @@ class _Parser:
         if token.kind == "end":
             raise self.fail("the rule logic ends too early: a fact or value is missing here")
         raise self.fail(f"expected a fact name or a value, found {token.text!r}")
-
 
 
 def parse(text: str) -> Node:

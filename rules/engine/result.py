@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict
 
 Status = Literal["indicated", "possible", "not_indicated", "undetermined"]
 Severity = Literal["stop", "urgent", "review", "info"]
-Disposition = Literal["contraindicated", "incomplete", "not_indicated", "review_required", "eligible"]
+Disposition = Literal[
+    "contraindicated", "incomplete", "not_indicated", "review_required", "eligible"
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,10 +132,7 @@ class CompiledRuleSet:
             urgent="urgent" in fired,
             indications=tuple(indications),
             flags=tuple(flags),
-            missing=tuple(
-                Missing(fact, tuple(blocked[fact]))
-                for fact in sorted(blocked)
-            ),
+            missing=tuple(Missing(fact, tuple(blocked[fact])) for fact in sorted(blocked)),
         )
 
 
@@ -218,12 +215,11 @@ def _structure_problems(rules: Iterable[RuleSpec]) -> Iterable[RuleProblem]:
         seen.add(rule.id)
         if rule.kind == "indication":
             if rule.condition not in CONDITIONS:
-                yield RuleProblem(
-                    rule.id, "condition", f"must be one of {', '.join(CONDITIONS)}"
-                )
+                yield RuleProblem(rule.id, "condition", f"must be one of {', '.join(CONDITIONS)}")
             elif rule.condition in covered:
                 yield RuleProblem(
-                    rule.id, "condition",
+                    rule.id,
+                    "condition",
                     f"{rule.condition} already has indication rule {covered[rule.condition]}",
                 )
             else:

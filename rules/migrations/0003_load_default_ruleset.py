@@ -21,9 +21,7 @@ def load(apps, schema_editor):
     spec = tomllib.loads(DATA_FILE.read_text(encoding="utf-8"))
     if RuleSet.objects.filter(name=spec["name"]).exists():
         return
-    rule_set = RuleSet.objects.create(
-        name=spec["name"], title="Ketamine therapy eligibility"
-    )
+    rule_set = RuleSet.objects.create(name=spec["name"], title="Ketamine therapy eligibility")
     version = RuleSetVersion.objects.create(rule_set=rule_set, status="draft")
     Rule.objects.bulk_create(
         Rule(

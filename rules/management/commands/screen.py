@@ -76,7 +76,9 @@ class Command(BaseCommand):
     def _print(self, document: dict[str, Any], pretty: bool) -> None:
         indent = 2 if pretty else None
         separators = None if pretty else (",", ":")
-        self.stdout.write(json.dumps(document, ensure_ascii=False, indent=indent, separators=separators))
+        self.stdout.write(
+            json.dumps(document, ensure_ascii=False, indent=indent, separators=separators)
+        )
 
 
 def _read(name: str) -> Any:
@@ -89,5 +91,10 @@ def _read(name: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise FactsInvalid(
-            [FieldError("(document)", f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
+            [
+                FieldError(
+                    "(document)",
+                    f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                )
+            ]
         ) from None

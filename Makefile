@@ -1,0 +1,62 @@
+# The README's two commands: `make run` and `make test`. Everything installs into .venv.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The test suite runs on PostgreSQL only (trust auth on the local server by default).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/screening
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test install lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --editable .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-run
+	$(BIN)/pip install --quiet --editable '.[dev]'
+	touch $@
+
+.env:
+	cp .env.example .env
+
+install: $(VENV)/.installed-run .env
+	$(BIN)/python manage.py migrate --noinput
+
+## Serve the app on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL says otherwise),
+## with a background-task worker beside it, after migrating and creating the demo users.
+run: install
+	$(BIN)/python manage.py create_demo_users
+	@$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## The whole test suite (engine, services, views, browser journeys) on PostgreSQL.
+test: $(VENV)/.installed-dev
+	@$(BIN)/python -m screening.dbcheck "$(TEST_DATABASE_URL)"
+	@test -x "$(CHROMIUM)" || { echo "make test: Chromium not found at $(CHROMIUM): install Debian's chromium (apt-get install chromium) for the browser tests" >&2; exit 1; }
+	$(BIN)/ruff check .
+	DATABASE_URL="$(TEST_DATABASE_URL)" SECRET_KEY=test-only-not-a-secret \
+		$(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL="$(TEST_DATABASE_URL)" SECRET_KEY=test-only-not-a-secret \
+		DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache test-results

@@ -1,0 +1,138 @@
+"""Versioned rule storage: migrate leaves version 1 published, and published versions never change."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from rules.engine import compile_ruleset
+from rules.loader import compiled_version, version_spec
+from rules.models import ImmutableVersionError, Rule, RuleSetVersion
+from rules.selectors import RuleSetVersionNotFound, numbered_version, published_version
+
+DATA_FILE = Path(__file__).resolve().parents[2] / "rules" / "data" / "ketamine-v1.toml"
+
+pytestmark = pytest.mark.django_db
+
+
+def test_migrate_leaves_version_1_published_with_the_whole_catalogue():
+    version = published_version()
+    assert version.number == 1
+    assert version.status == RuleSetVersion.Status.PUBLISHED
+    assert version.published_at is not None
+    kinds = list(version.rules.values_list("kind", flat=True))
+    assert kinds.count("indication") == 8
+    assert kinds.count("consideration") == 36
+
+
+def test_stored_version_1_is_the_data_file_rule_for_rule():
+    stored = version_spec(published_version())
+    from_file = tomllib.loads(DATA_FILE.read_text())
+    assert [r.id for r in stored.rules] == [r["id"] for r in from_file["rules"]]
+    for rule, source in zip(stored.rules, from_file["rules"], strict=True):
+        expected = {"message": "", "evidence": "", "source": "", "diagnosis": "", **source}
+        for field, value in expected.items():
+            assert getattr(rule, field) == value, (rule.id, field)
+    assert compile_ruleset(stored)  # and it compiles under the engine's checks
+
+
+def test_a_published_rule_cannot_be_edited_through_the_model():
+    rule = published_version().rules.get(rule_id="REV-BP-ELEVATED")
+    rule.message = "Reworded"
+    with pytest.raises(ImmutableVersionError):
+        rule.save()
+    rule.refresh_from_db()
+    assert rule.message.startswith("Blood pressure above 140/90")
+
+
+def test_a_published_rule_cannot_be_deleted_through_the_model():
+    rule = published_version().rules.get(rule_id="STOP-PREGNANCY")
+    with pytest.raises(ImmutableVersionError):
+        rule.delete()
+    assert published_version().rules.filter(rule_id="STOP-PREGNANCY").exists()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE rules_rule SET message = 'tampered'",
+        "DELETE FROM rules_rule",
+        "UPDATE rules_rulesetversion SET change_note = 'tampered'",
+        "UPDATE rules_rulesetversion SET status = 'draft'",
+        "DELETE FROM rules_rulesetversion",
+    ],
+)
+def test_the_database_rejects_changes_to_a_published_version(statement):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+    assert published_version().rules.count() == 44
+
+
+def test_the_database_rejects_adding_a_rule_to_a_published_version():
+    version = published_version()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Rule.objects.bulk_create(
+            [
+                Rule(
+                    version=version,
+                    rule_id="INFO-NEW",
+                    position=99,
+                    kind="consideration",
+                    severity="info",
+                    title="New",
+                    logic="takes_maoi",
+                )
+            ]
+        )
+    assert not version.rules.filter(rule_id="INFO-NEW").exists()
+
+
+def test_a_published_version_may_only_move_to_retired():
+    version = published_version()
+    version.change_note = "rewritten history"
+    with pytest.raises(ImmutableVersionError):
+        version.save()
+    version.refresh_from_db()
+    version.status = RuleSetVersion.Status.RETIRED
+    version.save()
+    version.refresh_from_db()
+    assert version.status == RuleSetVersion.Status.RETIRED
+    version.status = RuleSetVersion.Status.PUBLISHED
+    with pytest.raises(ImmutableVersionError):
+        version.save()
+
+
+def test_a_draft_is_editable():
+    published = published_version()
+    draft = RuleSetVersion.objects.create(rule_set=published.rule_set, based_on=published)
+    rule = Rule.objects.create(
+        version=draft,
+        rule_id="INFO-ESCORT",
+        position=1,
+        kind="consideration",
+        severity="info",
+        title="No escort home",
+        logic="not has_escort_home",
+    )
+    rule.message = "Arrange transport."
+    rule.save()
+    rule.delete()
+    draft.delete()
+    assert not RuleSetVersion.objects.filter(pk=draft.pk).exists()
+
+
+def test_the_published_version_compiles_and_screens(trd_eligible_facts):
+    from datetime import date
+
+    result = compiled_version(published_version()).screen(
+        trd_eligible_facts, today=date(2026, 11, 24)
+    )
+    assert result.ruleset.name == "ketamine"
+    assert result.ruleset.version == 1
+    assert result.disposition == "eligible"
+
+
+def test_an_unknown_version_number_is_named_with_the_versions_there_are():
+    with pytest.raises(RuleSetVersionNotFound, match=r"no version 7 \(versions: 1\)"):
+        numbered_version(7)

@@ -1,0 +1,126 @@
+"""`manage.py screen`: the data dictionary's command contract."""
+
+import io
+import json
+import shutil
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from rules.models import RuleSetVersion
+from screening.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def screen(*args, stdin: str | None = None, monkeypatch=None):
+    out = io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = 0
+    try:
+        call_command("screen", *args, stdout=out)
+    except SystemExit as exc:
+        code = exc.code
+    return code, out.getvalue()
+
+
+def test_one_file_prints_one_result_per_the_data_dictionary(facts_file):
+    code, out = screen(facts_file("adolescent-mdd"))
+    result = json.loads(out)
+    assert code == 0
+    assert result["ruleset"] == {"name": "ketamine", "version": 1}
+    assert result["disposition"] == "review_required"
+    assert [i["condition"] for i in result["indications"]] == [
+        "mdd",
+        "trd",
+        "bipolar_depression",
+        "gad",
+        "ptsd",
+        "ocd",
+        "fibromyalgia",
+        "crps",
+    ]
+    (flag,) = result["flags"]
+    assert flag["rule"] == "REV-PEDIATRIC"
+    assert flag["because"] == ["age_years = 16 (< 18)"]
+    assert set(flag) == {"rule", "severity", "title", "message", "because", "source"}
+
+
+def test_several_files_print_one_compact_line_each_in_order(facts_file):
+    names = ["pregnant", "trd-eligible", "sparse-intake"]
+    code, out = screen(*(facts_file(n) for n in names))
+    lines = out.strip().splitlines()
+    assert code == 0
+    assert [json.loads(line)["disposition"] for line in lines] == [
+        "contraindicated",
+        "eligible",
+        "incomplete",
+    ]
+
+
+def test_dash_reads_one_document_from_stdin(monkeypatch, trd_eligible_facts):
+    code, out = screen("-", stdin=json.dumps(trd_eligible_facts), monkeypatch=monkeypatch)
+    assert code == 0
+    assert json.loads(out)["disposition"] == "eligible"
+
+
+def test_an_invalid_document_is_listed_by_field_and_the_rest_go_on(tmp_path, facts_file):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"age_years": 130, "pregancy_status": "pregnant"}))
+    code, out = screen(str(bad), facts_file("trd-eligible"))
+    first, second = (json.loads(line) for line in out.strip().splitlines())
+    assert code == 2
+    assert first["file"] == str(bad)
+    assert {e["field"] for e in first["errors"]} == {"age_years", "pregancy_status"}
+    assert second["disposition"] == "eligible"
+
+
+def test_a_file_that_is_not_json_is_reported_not_raised(tmp_path):
+    bad = tmp_path / "broken.json"
+    bad.write_text("{not json")
+    code, out = screen(str(bad))
+    assert code == 2
+    assert "is not valid JSON" in json.loads(out)["errors"][0]["message"]
+
+
+def test_screening_stores_nothing(facts_file):
+    before = (AuditEvent.objects.count(), RuleSetVersion.objects.count())
+    screen(facts_file("pregnant"))
+    assert (AuditEvent.objects.count(), RuleSetVersion.objects.count()) == before
+
+
+def test_an_unknown_ruleset_version_is_a_clear_error(facts_file):
+    with pytest.raises(CommandError, match="has no version 9"):
+        call_command("screen", "--ruleset-version", "9", facts_file("pregnant"))
+
+
+def test_a_named_version_is_used(facts_file):
+    _, out = screen("--ruleset-version", "1", facts_file("pregnant"))
+    assert json.loads(out)["ruleset"]["version"] == 1, out
+
+
+def test_check_vignettes_reports_every_vignette_matching(vignettes_dir, tmp_path, settings):
+    """The shared checker, run the way CI and reviewers run it, on this database."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.db import connection
+
+    checker = vignettes_dir.parent.parent / "tools" / "check-vignettes"
+    if shutil.which("python3") is None:
+        pytest.fail("python3 is needed to run the shared checker")
+    root = Path(__file__).resolve().parents[2]
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    run = subprocess.run(
+        [sys.executable, str(checker)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "DATABASE_URL": url, "CHECK_PYTHON": sys.executable},
+    )
+    assert run.stdout.strip().splitlines()[-1] == "14/14 vignettes match", run.stdout + run.stderr
