@@ -5,6 +5,8 @@ before it and keeps `AuditChainHead` in step; `screening.audit.audit_verify` wal
 The database refuses UPDATE and DELETE on `AuditEvent` (migration `0003_auditevent_append_only`).
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -76,3 +78,114 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head at seq {self.last_seq}"
+
+
+class Screening(models.Model):
+    """One run of the rules over an intake, with everything the clinician saw.
+
+    `facts`, `result` and `rule_texts` are snapshots written once when the screening is run
+    (the database refuses to change them), so the page is identical forever, whatever rule
+    admins publish later. A signed screening is locked; re-running an intake supersedes its
+    earlier unsigned screenings.
+    """
+
+    class Status(models.TextChoices):
+        UNSIGNED = "unsigned", "Awaiting sign-off"
+        SUPERSEDED = "superseded", "Superseded by a later run"
+        SIGNED = "signed", "Signed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="screenings"
+    )
+    intake = models.ForeignKey(
+        "patients.Intake", on_delete=models.PROTECT, related_name="screenings"
+    )
+    ruleset_version = models.ForeignKey(
+        "rules.RuleSetVersion", on_delete=models.PROTECT, related_name="screenings"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNSIGNED)
+    screening_date = models.DateField(help_text="The date ages were computed for.")
+    facts = models.JSONField(help_text="The input facts as evaluated.")
+    result = models.JSONField(help_text="The engine's result, as shown.")
+    rule_texts = models.JSONField(help_text="Each rule's text as shown, by rule ID.")
+    disposition = models.CharField(max_length=20, db_index=True)
+    urgent = models.BooleanField(default=False)
+    amends = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="amended_by",
+        help_text="The signed screening this one amends.",
+    )
+    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    run_at = models.DateTimeField()
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-run_at"]
+        indexes = [models.Index(fields=["run_by", "-run_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="signed", signed_by__isnull=False, signed_at__isnull=False)
+                | (~models.Q(status="signed") & models.Q(signed_by__isnull=True)),
+                name="screening_signed_has_signer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"screening {self.uuid}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+
+class FlagReview(models.Model):
+    """A clinician's acknowledgement of a review/urgent flag, or documented override of a stop."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        OVERRIDDEN = "overridden", "Overridden"
+
+    class OverrideReason(models.TextChoices):
+        BENEFIT_OUTWEIGHS_RISK = "benefit_outweighs_risk", "Benefit judged to outweigh the risk"
+        SPECIALIST_APPROVAL = "specialist_approval", "Specialist or MDT approval documented"
+        INFORMATION_INCORRECT = "information_incorrect", "Recorded information is incorrect"
+        CONDITION_RESOLVED = "condition_resolved", "Condition has resolved or is controlled"
+        OTHER = "other", "Other (explained below)"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="reviews")
+    rule_id = models.CharField(max_length=40)
+    severity = models.CharField(max_length=8)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    reason_code = models.CharField(
+        max_length=30, choices=OverrideReason.choices, blank=True, help_text="Overrides only."
+    )
+    reason = models.TextField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["screening", "reviewed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["screening", "rule_id"], name="one_review_per_flag"),
+            models.CheckConstraint(
+                condition=~models.Q(kind="overridden") | ~models.Q(reason_code=""),
+                name="override_has_reason_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.kind}"

@@ -1,0 +1,154 @@
+"""Changes to patients and intakes. Each service checks the role, makes its change and writes its
+audit event in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+
+from patients.models import AntidepressantTrial, Intake, Patient, TrialsRecorded
+from screening.audit import audit_record
+from screening.exceptions import ConflictError, LockedError, PermissionDenied
+from screening.roles import Role, has_role
+
+#: Intake columns a clinician edits (everything but bookkeeping).
+INTAKE_FIELDS = tuple(
+    f.name
+    for f in Intake._meta.concrete_fields
+    if f.name
+    not in {
+        "id",
+        "uuid",
+        "patient",
+        "status",
+        "version",
+        "amends",
+        "created_by",
+        "created_at",
+        "updated_by",
+        "updated_at",
+    }
+)
+
+
+def require_clinician(user: AbstractBaseUser) -> None:
+    if not has_role(user, Role.CLINICIAN):
+        raise PermissionDenied("Only clinicians can do this.")
+
+
+def patient_register(
+    *,
+    user: AbstractBaseUser,
+    mrn: str,
+    family_name: str,
+    given_names: str,
+    date_of_birth: date,
+    sex_at_birth: str,
+) -> Patient:
+    """Register a patient (MRN unique)."""
+    require_clinician(user)
+    with transaction.atomic():
+        patient = Patient.objects.create(
+            mrn=mrn.strip(),
+            family_name=family_name.strip(),
+            given_names=given_names.strip(),
+            date_of_birth=date_of_birth,
+            sex_at_birth=sex_at_birth,
+            created_by=user,
+        )
+        audit_record(
+            actor=user,
+            action="patient.register",
+            object_type="patients.patient",
+            object_id=str(patient.uuid),
+            detail={"mrn": patient.mrn},
+        )
+    return patient
+
+
+def intake_create(
+    *, patient: Patient, user: AbstractBaseUser, copy_from: Intake | None = None, amends: Any = None
+) -> Intake:
+    """Start a draft intake for `patient`, optionally copying another intake's answers."""
+    require_clinician(user)
+    with transaction.atomic():
+        values = {name: getattr(copy_from, name) for name in INTAKE_FIELDS} if copy_from else {}
+        intake = Intake.objects.create(
+            patient=patient, created_by=user, updated_by=user, amends=amends, **values
+        )
+        if copy_from is not None:
+            AntidepressantTrial.objects.bulk_create(
+                AntidepressantTrial(
+                    intake=intake,
+                    position=trial.position,
+                    drug=trial.drug,
+                    weeks_at_adequate_dose=trial.weeks_at_adequate_dose,
+                    outcome=trial.outcome,
+                )
+                for trial in copy_from.trials.all()
+            )
+        audit_record(
+            actor=user,
+            action="intake.create",
+            object_type="patients.intake",
+            object_id=str(intake.uuid),
+            detail={
+                "patient": str(patient.uuid),
+                "copied_from": str(copy_from.uuid) if copy_from else None,
+            },
+        )
+    return intake
+
+
+def intake_update(
+    *,
+    intake: Intake,
+    user: AbstractBaseUser,
+    expected_version: int,
+    values: Mapping[str, Any],
+    trials: Iterable[Mapping[str, Any]],
+) -> Intake:
+    """Save a draft intake's answers (and its trial list) if nobody saved it since
+    `expected_version`; otherwise raise `ConflictError` and change nothing."""
+    require_clinician(user)
+    unknown = set(values) - set(INTAKE_FIELDS)
+    if unknown:
+        raise ValueError(f"not intake fields: {', '.join(sorted(unknown))}")
+    trial_rows = list(trials)
+    with transaction.atomic():
+        updated = Intake.objects.filter(
+            pk=intake.pk, version=expected_version, status=Intake.Status.DRAFT
+        ).update(**values, version=F("version") + 1, updated_by=user)
+        if not updated:
+            current = Intake.objects.filter(pk=intake.pk).values("status", "version").first()
+            if current and current["status"] == Intake.Status.LOCKED:
+                raise LockedError("This intake belongs to a signed screening and cannot change.")
+            raise ConflictError(
+                "Another clinician saved this intake after you opened it. Your changes were not "
+                "saved: reload the intake to see the current answers."
+            )
+        intake.trials.all().delete()
+        if values.get("antidepressant_trials_recorded") == TrialsRecorded.LISTED:
+            AntidepressantTrial.objects.bulk_create(
+                AntidepressantTrial(intake=intake, position=position, **row)
+                for position, row in enumerate(trial_rows)
+            )
+        intake.refresh_from_db()
+        audit_record(
+            actor=user,
+            action="intake.save",
+            object_type="patients.intake",
+            object_id=str(intake.uuid),
+            detail={"version": intake.version, "recorded": _recorded(values), "trials": len(trial_rows)},
+        )
+    return intake
+
+
+def _recorded(values: Mapping[str, Any]) -> list[str]:
+    """Which fields hold an answer (names only: audit details carry no clinical values)."""
+    return sorted(name for name, value in values.items() if value not in (None, "", []))
