@@ -318,6 +318,9 @@ def _field_error(err: Any) -> FieldError:
         close = difflib.get_close_matches(name, _known_names(loc), n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         noun = "fact" if len(loc) == 1 else "field"
+        # The key is the person's own text: name it even when it looks like a pydantic tag.
+        parent = _field_path(loc[:-1]) if len(loc) > 1 else ""
+        field = (f"{parent}.{name}" if parent else name) or "(document)"
         return FieldError(field, f"unknown {noun} {name!r}{hint}")
     if kind == "missing":
         return FieldError(field, "is required")
@@ -326,9 +329,10 @@ def _field_error(err: Any) -> FieldError:
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return FieldError(field, _range_message(field, got))
     if kind in ("too_long", "too_short", "string_too_long", "string_too_short"):
-        return FieldError(
-            field, err["msg"].replace("Value should", "must").replace("List should", "must")
-        )
+        message = str(err["msg"])
+        for subject in ("Value should", "List should", "String should"):
+            message = message.replace(subject, "must")
+        return FieldError(field, message)
     if kind == "finite_number":
         return FieldError(field, "must be a finite number")
     base = kind.split("_")[0]

@@ -125,7 +125,7 @@ class CompiledRuleSet:
                 fired.add(consideration.severity)
                 flags.append(consideration.flag(values))
 
-        statuses = {i.status for i in indications}
+        statuses: set[str] = {i.status for i in indications}
         return ScreeningResult.model_construct(
             ruleset=self.ref,
             disposition=_disposition(statuses, fired, open_severities),
@@ -167,12 +167,13 @@ def _disposition(statuses: set[str], fired: set[str], open_severities: set[str])
 def compile_ruleset(spec: RuleSetSpec | Mapping[str, Any]) -> CompiledRuleSet:
     """Check and compile a rule set. Raises `RuleSetInvalid` listing every problem by rule."""
     if not isinstance(spec, RuleSetSpec):
+        raw = spec
         try:
-            spec = RuleSetSpec.model_validate(spec)
+            spec = RuleSetSpec.model_validate(raw)
         except ValidationError as exc:
             raise RuleSetInvalid(
                 [
-                    RuleProblem(_rule_of(spec, err["loc"]), _loc_field(err["loc"]), err["msg"])
+                    RuleProblem(_rule_of(raw, err["loc"]), _loc_field(err["loc"]), err["msg"])
                     for err in exc.errors(include_url=False)
                 ]
             ) from None

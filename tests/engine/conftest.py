@@ -1,0 +1,48 @@
+"""Engine fixtures: the default rule set compiled once, the fixed screening date, and a screener
+that starts from the `trd-eligible` vignette (eligible, no flag fires) and changes a few facts."""
+
+import copy
+from datetime import date
+from typing import Any
+
+import pytest
+
+from rules.engine import CompiledRuleSet, ScreeningResult, compile_ruleset
+from tests.engine.data import TODAY, Screen, default_ruleset_spec, vignette
+
+
+@pytest.fixture(scope="session")
+def ruleset() -> CompiledRuleSet:
+    return compile_ruleset(default_ruleset_spec())
+
+
+@pytest.fixture
+def today() -> date:
+    return TODAY
+
+
+@pytest.fixture(scope="session")
+def _eligible_facts() -> dict[str, Any]:
+    return vignette("trd-eligible")["facts"]
+
+
+@pytest.fixture
+def eligible_facts(_eligible_facts: dict[str, Any]) -> dict[str, Any]:
+    """The `trd-eligible` vignette's facts: an adult with TRD and nothing of concern."""
+    return copy.deepcopy(_eligible_facts)
+
+
+@pytest.fixture
+def screen(ruleset: CompiledRuleSet, eligible_facts: dict[str, Any], today: date) -> Screen:
+    """Screen the eligible patient with some facts changed; `None` removes a fact (not recorded)."""
+
+    def run(**changes: Any) -> ScreeningResult:
+        document = dict(eligible_facts)
+        for name, value in changes.items():
+            if value is None:
+                document.pop(name, None)
+            else:
+                document[name] = value
+        return ruleset.screen(document, today=today)
+
+    return run
