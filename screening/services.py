@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from patients.facts import form_field, intake_facts
 from patients.models import Intake
-from patients.services import intake_create, require_clinician
+from patients.services import intake_create, intake_update, require_clinician
 from rules.engine import FactsInvalid
 from rules.loader import compiled_version
 from rules.models import RuleSetVersion
@@ -104,6 +104,25 @@ def screening_run(
             },
         )
     return screening
+
+
+def intake_submit(
+    *,
+    intake: Intake,
+    user: AbstractBaseUser,
+    expected_version: int,
+    values: dict[str, Any],
+    trials: Iterable[dict[str, Any]],
+    on: date | None = None,
+) -> Screening:
+    """Save the intake's answers and run the screening, as one transaction: when the intake
+    cannot be evaluated (`IntakeInvalid`) or was changed by someone else (`ConflictError`),
+    nothing is saved and the form keeps what the clinician typed."""
+    with transaction.atomic():
+        intake = intake_update(
+            intake=intake, user=user, expected_version=expected_version, values=values, trials=trials
+        )
+        return screening_run(intake=intake, user=user, on=on)
 
 
 def pending_flags(screening: Screening) -> list[dict[str, Any]]:

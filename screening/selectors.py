@@ -1,0 +1,34 @@
+"""Permission-aware reads of screenings: clinicians and reviewers read them; nobody else."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from screening.models import Screening
+from screening.roles import Role, roles_of
+
+READERS = {Role.CLINICIAN.value, Role.REVIEWER.value}
+
+
+def screenings_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Screening]:
+    if not READERS & roles_of(user):
+        return Screening.objects.none()
+    return Screening.objects.select_related(
+        "patient", "ruleset_version__rule_set", "run_by", "signed_by"
+    )
+
+
+def screening_for(user: AbstractBaseUser | AnonymousUser, screening_uuid: object) -> Screening:
+    return get_object_or_404(screenings_visible_to(user), uuid=screening_uuid)
+
+
+def recent_screenings_of(user: AbstractBaseUser, limit: int = 20) -> QuerySet[Screening]:
+    """The screenings this clinician ran (latest first), superseded runs left out."""
+    return (
+        screenings_visible_to(user)
+        .filter(run_by=user)
+        .exclude(status=Screening.Status.SUPERSEDED)
+        .order_by("-run_at")[:limit]
+    )
