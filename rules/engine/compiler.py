@@ -100,29 +100,49 @@ class _Leaf(Expr):
         return [f"{source_of(f)} not recorded" for f in self.facts if values[f] is None]
 
 
-class FactIs(_Leaf):
-    """A boolean fact on its own: `psychosis_current`."""
+class _OneFact(_Leaf):
+    """A leaf over one fact: its explanation depends on that fact's value alone, so it is
+    worked out once per value and kept (a bounded cache; values are bounded by the schema)."""
 
-    __slots__ = ("fact", "reasons")
-
-    def __init__(self, fact: str) -> None:
-        self.fact = fact
-        self.facts = (fact,)
-        self.eval = operator.itemgetter(fact)
-        self.reasons = ([f"{fact} = false"], [f"{fact} = true"])
+    __slots__ = ("fact", "said")
+    fact: str
+    said: dict[Any, list[str]]
 
     def explain(self, values: Values) -> list[str]:
         value = values[self.fact]
-        return self._unknown(values) if value is None else self.reasons[value]
+        try:
+            return self.said[value]
+        except KeyError:
+            reasons = self._unknown(values) if value is None else self.reasons_for(value)
+            if len(self.said) < 512:
+                self.said[value] = reasons
+            return reasons
+
+    def reasons_for(self, value: Any) -> list[str]:
+        raise NotImplementedError
 
 
-class FactCompare(_Leaf):
+class FactIs(_OneFact):
+    """A boolean fact on its own: `psychosis_current`."""
+
+    __slots__ = ()
+
+    def __init__(self, fact: str) -> None:
+        self.fact, self.said = fact, {}
+        self.facts = (fact,)
+        self.eval = operator.itemgetter(fact)
+
+    def reasons_for(self, value: Any) -> list[str]:
+        return [f"{self.fact} = {show(value)}"]
+
+
+class FactCompare(_OneFact):
     """`phq9_total ≥ 10`, `pregnancy_status = "pregnant"`."""
 
-    __slots__ = ("constant", "fact", "op", "test")
+    __slots__ = ("constant", "op", "test")
 
     def __init__(self, fact: str, op: str, constant: Any) -> None:
-        self.fact, self.op, self.constant = fact, op, constant
+        self.fact, self.op, self.constant, self.said = fact, op, constant, {}
         self.test = test = _OPERATORS[op]
         self.facts = (fact,)
 
@@ -132,10 +152,7 @@ class FactCompare(_Leaf):
 
         self.eval = evaluate
 
-    def explain(self, values: Values) -> list[str]:
-        value = values[self.fact]
-        if value is None:
-            return self._unknown(values)
+    def reasons_for(self, value: Any) -> list[str]:
         op = self.op if self.test(value, self.constant) else _NEGATED[self.op]
         if op == "=":
             return [f"{self.fact} = {show(value)}"]
@@ -166,13 +183,13 @@ class FactsCompare(_Leaf):
         return [f"{self.left} = {show(a)} ({op} {self.right} = {show(b)})"]
 
 
-class FactIn(_Leaf):
+class FactIn(_OneFact):
     """`current_mood_episode in ("manic", "mixed")`."""
 
-    __slots__ = ("choices", "fact", "label")
+    __slots__ = ("choices", "label")
 
     def __init__(self, fact: str, choices: tuple[Any, ...], negated: bool) -> None:
-        self.fact, self.choices = fact, frozenset(choices)
+        self.fact, self.choices, self.said = fact, frozenset(choices), {}
         self.label = ", ".join(show(c) for c in choices)
         self.facts = (fact,)
         members = self.choices
@@ -183,21 +200,18 @@ class FactIn(_Leaf):
 
         self.eval = evaluate
 
-    def explain(self, values: Values) -> list[str]:
-        value = values[self.fact]
-        if value is None:
-            return self._unknown(values)
+    def reasons_for(self, value: Any) -> list[str]:
         inside = value in self.choices
         return [f"{self.fact} = {show(value)} ({'in' if inside else 'not in'} {self.label})"]
 
 
-class SetHas(_Leaf):
+class SetHas(_OneFact):
     """`"mdd" in diagnoses`."""
 
-    __slots__ = ("fact", "member", "reasons")
+    __slots__ = ("member", "reasons")
 
     def __init__(self, fact: str, member: str, negated: bool) -> None:
-        self.fact, self.member = fact, member
+        self.fact, self.member, self.said = fact, member, {}
         self.facts = (fact,)
         self.reasons = ([f"{fact} does not include {member}"], [f"{fact} includes {member}"])
 
@@ -207,10 +221,7 @@ class SetHas(_Leaf):
 
         self.eval = evaluate
 
-    def explain(self, values: Values) -> list[str]:
-        value = values[self.fact]
-        if value is None:
-            return self._unknown(values)
+    def reasons_for(self, value: Any) -> list[str]:
         return self.reasons[self.member in value]
 
 
