@@ -22,7 +22,7 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     if cached is None:
         names = user.groups.filter(name__in=Role.values).values_list("name", flat=True)  # type: ignore[attr-defined]
         cached = frozenset(names)
-        user._screening_roles = cached  # type: ignore[union-attr]
+        user._screening_roles = cached  # type: ignore[attr-defined]
     return cached
 
 

@@ -1,0 +1,159 @@
+/*
+ * The intake form, progressively enhanced. Everything works without this file: all questions are
+ * shown and the trial list keeps one blank row (blank rows are ignored by the server).
+ *
+ * - C-SSRS questions 3 to 5 are shown only when question 2 is answered yes. The server clears
+ *   them when question 2 is not yes, so hiding them never hides an answer that would be kept.
+ * - Antidepressant trials: "Add a trial" clones the formset's empty form; "Remove" deletes a
+ *   row. Rows are renumbered so the formset's indices and TOTAL_FORMS stay contiguous.
+ * - A link to #id_<field> (from the result page's missing information) focuses that question.
+ *
+ * Loaded as an external script: the Content-Security-Policy forbids inline script.
+ */
+(function () {
+  "use strict";
+
+  var TRIALS_LISTED = "listed";
+
+  function setUpFollowUps(form) {
+    form.querySelectorAll("[data-follows]").forEach(function (wrapper) {
+      var name = wrapper.getAttribute("data-follows");
+      var radios = form.querySelectorAll('input[name="' + name + '"]');
+
+      function update() {
+        var chosen = form.querySelector('input[name="' + name + '"]:checked');
+        wrapper.hidden = !(chosen && chosen.value === "yes");
+      }
+
+      radios.forEach(function (radio) {
+        radio.addEventListener("change", update);
+      });
+      update();
+    });
+  }
+
+  function isBlank(row) {
+    var fields = row.querySelectorAll("input, select, textarea");
+    return Array.prototype.every.call(fields, function (field) {
+      return field.value.trim() === "";
+    });
+  }
+
+  function setUpTrials(form) {
+    var box = form.querySelector("[data-trials]");
+    if (!box) {
+      return;
+    }
+    var addButton = box.querySelector("[data-trial-add]");
+    var template = box.querySelector("template[data-trial-template]");
+    if (!addButton || !template) {
+      return; // read-only: nothing to add or remove
+    }
+    var prefix = box.getAttribute("data-prefix");
+    var list = box.querySelector("[data-trial-list]");
+    var total = box.querySelector('input[name="' + prefix + '-TOTAL_FORMS"]');
+    var emptyNote = box.querySelector("[data-trial-empty-note]");
+    var indexPattern = new RegExp(prefix + "-(\\d+|__prefix__)-", "g");
+    var attributes = ["name", "id", "for", "aria-describedby"];
+
+    function rows() {
+      return list.querySelectorAll("[data-trial-row]");
+    }
+
+    function renumber() {
+      rows().forEach(function (row, index) {
+        row.querySelectorAll("*").forEach(function (element) {
+          attributes.forEach(function (attribute) {
+            var value = element.getAttribute(attribute);
+            if (value && value.indexOf(prefix + "-") !== -1) {
+              element.setAttribute(attribute, value.replace(indexPattern, prefix + "-" + index + "-"));
+            }
+          });
+        });
+        row.querySelectorAll("[data-trial-number]").forEach(function (number) {
+          number.textContent = String(index + 1);
+        });
+      });
+      total.value = String(rows().length);
+      emptyNote.hidden = rows().length > 0;
+    }
+
+    function enableRemove(row) {
+      var button = row.querySelector("[data-trial-remove]");
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        row.remove();
+        renumber();
+        addButton.focus();
+      });
+    }
+
+    function chooseListed() {
+      // Adding a trial answers the question: trials are listed below.
+      var listed = form.querySelector(
+        'input[name="antidepressant_trials_recorded"][value="' + TRIALS_LISTED + '"]'
+      );
+      if (listed && !listed.checked) {
+        listed.checked = true;
+        listed.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    }
+
+    // With the button available, the blank row kept for pages without JavaScript is not needed.
+    rows().forEach(function (row) {
+      if (isBlank(row)) {
+        row.remove();
+      }
+    });
+    rows().forEach(enableRemove);
+    renumber();
+
+    addButton.hidden = false;
+    box.querySelectorAll("[data-trial-no-js-hint]").forEach(function (hint) {
+      hint.hidden = true;
+    });
+    addButton.addEventListener("click", function () {
+      var row = template.content.firstElementChild.cloneNode(true);
+      list.appendChild(row);
+      enableRemove(row);
+      renumber();
+      chooseListed();
+      var first = row.querySelector("input, select");
+      if (first) {
+        first.focus();
+      }
+    });
+  }
+
+  function focusLinkedQuestion() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    if (id.indexOf("id_") !== 0) {
+      return;
+    }
+    var target = document.getElementById(id);
+    if (!target || target.closest("[hidden]")) {
+      return;
+    }
+    var focusable = target.matches("input, select, textarea")
+      ? target
+      : target.querySelector("input:checked, input, select, textarea") || target;
+    target.scrollIntoView({ block: "center" });
+    focusable.focus({ preventScroll: true });
+  }
+
+  function start() {
+    var form = document.querySelector("form[data-intake-form]");
+    if (!form) {
+      return;
+    }
+    setUpFollowUps(form);
+    setUpTrials(form);
+    focusLinkedQuestion();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
