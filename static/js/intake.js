@@ -6,7 +6,8 @@
  *   them when question 2 is not yes, so hiding them never hides an answer that would be kept.
  * - Antidepressant trials: "Add a trial" clones the formset's empty form; "Remove" deletes a
  *   row. Rows are renumbered so the formset's indices and TOTAL_FORMS stay contiguous.
- * - A link to #id_<field> (from the result page's missing information) focuses that question.
+ * - A link to #id_<field> (from the result page's missing information) focuses that question:
+ *   the input itself, or in a group of radios the checked one, as the keyboard would.
  *
  * Loaded as an external script: the Content-Security-Policy forbids inline script.
  */
@@ -136,7 +137,10 @@
     }
     var focusable = target.matches("input, select, textarea")
       ? target
-      : target.querySelector("input:checked, input, select, textarea") || target;
+      : target.querySelector("input:checked") || target.querySelector("input, select, textarea");
+    if (!focusable) {
+      return;
+    }
     target.scrollIntoView({ block: "center" });
     focusable.focus({ preventScroll: true });
   }
@@ -148,7 +152,16 @@
     }
     setUpFollowUps(form);
     setUpTrials(form);
-    focusLinkedQuestion();
+    // The browser's own move to the fragment happens after this script runs, and it blurs the
+    // page when the target (a fieldset) cannot take focus: focus the question once it is done.
+    if (document.readyState === "complete") {
+      focusLinkedQuestion();
+    } else {
+      window.addEventListener("load", function () {
+        window.setTimeout(focusLinkedQuestion, 0);
+      });
+    }
+    window.addEventListener("hashchange", focusLinkedQuestion);
   }
 
   if (document.readyState === "loading") {
