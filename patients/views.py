@@ -41,15 +41,18 @@ LOCKED_MESSAGE = (
 )
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 @role_required(Role.CLINICIAN, Role.REVIEWER)
 def patient_list(request: SignedInRequest) -> HttpResponse:
-    """Patients, searched by MRN or name, a page at a time."""
-    search = PatientSearchForm(request.GET)
+    """Patients, searched by MRN or name, a page at a time.
+
+    Searches are POSTed so that names and MRNs never appear in URLs (and so in access logs);
+    browsing the unfiltered list pages by GET.
+    """
+    search = PatientSearchForm(request.POST if request.method == "POST" else None)
     query = search.cleaned_data["q"] if search.is_valid() else ""
-    page = Paginator(patient_search(request.user, query), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page_number = request.POST.get("page") if query else request.GET.get("page")
+    page = Paginator(patient_search(request.user, query), PAGE_SIZE).get_page(page_number)
     return render(
         request,
         "patients/patient_list.html",
