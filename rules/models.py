@@ -6,7 +6,10 @@ gives it the next number and retires the previous one. Screenings point at the e
 they used, so publishing never changes what a past screening showed.
 
 Immutability is enforced three times: here (save/delete refuse), in the services, and by database
-triggers (migration 0003) so that not even a queryset `.update()` can change a published rule.
+triggers (migration 0002) so that not even a queryset `.update()` can change a published rule.
+
+Test cases belong to a rule set (every version is checked against the same cases); impact
+previews belong to a draft and record what publishing it would change for past screenings.
 """
 
 import uuid
@@ -76,6 +79,12 @@ class RuleSetVersion(models.Model):
                 fields=["rule_set"],
                 condition=models.Q(status="published"),
                 name="rules_one_published_version",
+            ),
+            models.UniqueConstraint(
+                fields=["rule_set"],
+                condition=models.Q(status="draft"),
+                name="rules_one_open_draft",
+                violation_error_message="This rule set already has an open draft.",
             ),
             models.CheckConstraint(
                 condition=models.Q(status="draft") | models.Q(number__isnull=False),
@@ -174,3 +183,108 @@ class Rule(models.Model):
         else:
             spec["severity"] = self.severity
         return spec
+
+
+class RuleTestCase(models.Model):
+    """A facts document and the outcome the rule set must give for it.
+
+    `expected` has the shape of the clinical vignettes: `disposition`, `urgent`, `indications`
+    (condition → status), `flags` (sorted rule IDs) and `missing` (fact names). A draft cannot
+    be published while any case of its rule set gives a different outcome.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="test_cases")
+    name = models.SlugField(max_length=80)
+    description = models.TextField(blank=True)
+    facts = models.JSONField(help_text="The input document, as the screen command reads it.")
+    expected = models.JSONField(help_text="The outcome the rule set must give.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["rule_set", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_set", "name"], name="rules_test_case_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImpactPreview(models.Model):
+    """What publishing a draft would change: every past screening re-evaluated under it.
+
+    Runs in the background (`rules.tasks.impact_preview_run`); the counters are written in
+    batches so the page can show progress. `fingerprint` identifies the draft's rules as they
+    were evaluated, so a preview of a draft edited since then is shown as out of date.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    draft = models.ForeignKey(
+        RuleSetVersion, on_delete=models.CASCADE, related_name="impact_previews"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    changed_disposition = models.PositiveIntegerField(default=0)
+    changed_flags = models.PositiveIntegerField(default=0)
+    unreadable = models.PositiveIntegerField(
+        default=0, help_text="Stored facts that no longer pass validation (not compared)."
+    )
+    examples = models.JSONField(default=list, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["draft", "-requested_at"]
+        get_latest_by = "requested_at"
+
+    def __str__(self) -> str:
+        return f"impact preview of {self.draft} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        """Progress as a whole percentage (100 once done, even with no screenings)."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, self.processed * 100 // self.total)

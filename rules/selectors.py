@@ -1,8 +1,21 @@
-"""Reads of rule sets. Rule sets are clinical reference text: every role may read them."""
+"""Reads of rule sets.
+
+The published version is clinical reference text that every screening reads
+(`published_version`, `numbered_version`). The administration pages (drafts, test cases, impact
+previews, diffs) are for rule admins only: their selectors return nothing to anyone else, so no
+view can forget the check.
+"""
 
 from __future__ import annotations
 
-from rules.models import RuleSetVersion
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import F, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from rules.models import ImpactPreview, Rule, RuleSet, RuleSetVersion, RuleTestCase
+from screening.roles import Role, has_role
 
 DEFAULT_RULE_SET = "ketamine"
 
@@ -39,3 +52,154 @@ def numbered_version(number: int, rule_set: str = DEFAULT_RULE_SET) -> RuleSetVe
             f"rule set {rule_set!r} has no version {number} (versions: {known or 'none'})"
         )
     return version
+
+
+# --- rule administration (rule admins only) ----------------------------------------------------
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def _admin(user: User) -> bool:
+    return has_role(user, Role.RULE_ADMIN)
+
+
+def rule_sets_for(user: User) -> QuerySet[RuleSet]:
+    """Rule sets with their versions (drafts first, then newest number first)."""
+    if not _admin(user):
+        return RuleSet.objects.none()
+    versions = RuleSetVersion.objects.select_related("created_by", "published_by").order_by(
+        F("number").desc(nulls_first=True), "-created_at"
+    )
+    return RuleSet.objects.prefetch_related(Prefetch("versions", queryset=versions))
+
+
+def rule_set_for(user: User, rule_set_uuid: object) -> RuleSet:
+    return get_object_or_404(rule_sets_for(user), uuid=rule_set_uuid)
+
+
+def versions_for(user: User) -> QuerySet[RuleSetVersion]:
+    if not _admin(user):
+        return RuleSetVersion.objects.none()
+    return RuleSetVersion.objects.select_related(
+        "rule_set", "based_on", "created_by", "published_by"
+    )
+
+
+def version_for(user: User, version_uuid: object) -> RuleSetVersion:
+    return get_object_or_404(versions_for(user), uuid=version_uuid)
+
+
+def draft_for(user: User, version_uuid: object) -> RuleSetVersion:
+    """A draft by UUID (404 for published and retired versions: they have no edit pages)."""
+    return get_object_or_404(
+        versions_for(user).filter(status=RuleSetVersion.Status.DRAFT), uuid=version_uuid
+    )
+
+
+def rule_for(user: User, version: RuleSetVersion, rule_id: str) -> Rule:
+    rules = (
+        version.rules.select_related("version__rule_set") if _admin(user) else Rule.objects.none()
+    )
+    return get_object_or_404(rules, rule_id=rule_id)
+
+
+def open_draft(rule_set: RuleSet) -> RuleSetVersion | None:
+    return (
+        rule_set.versions.select_related("created_by")
+        .filter(status=RuleSetVersion.Status.DRAFT)
+        .first()
+    )
+
+
+def rule_cases_for(user: User) -> QuerySet[RuleTestCase]:
+    if not _admin(user):
+        return RuleTestCase.objects.none()
+    return RuleTestCase.objects.select_related("rule_set", "created_by", "updated_by")
+
+
+def rule_case_for(user: User, case_uuid: object) -> RuleTestCase:
+    return get_object_or_404(rule_cases_for(user), uuid=case_uuid)
+
+
+def impact_previews_for(user: User) -> QuerySet[ImpactPreview]:
+    if not _admin(user):
+        return ImpactPreview.objects.none()
+    return ImpactPreview.objects.select_related("draft__rule_set", "requested_by")
+
+
+def impact_preview_for(user: User, preview_uuid: object) -> ImpactPreview:
+    return get_object_or_404(impact_previews_for(user), uuid=preview_uuid)
+
+
+def latest_impact_preview(version: RuleSetVersion) -> ImpactPreview | None:
+    return version.impact_previews.select_related("requested_by").order_by("-requested_at").first()
+
+
+# --- comparing two versions ---------------------------------------------------------------------
+
+#: Fields compared between versions, in the order the diff page shows them.
+DIFF_FIELDS = (
+    ("title", "Title"),
+    ("message", "Message"),
+    ("evidence", "Evidence note"),
+    ("source", "Source"),
+    ("severity", "Severity"),
+    ("condition", "Condition"),
+    ("diagnosis_logic", "Diagnosis test"),
+    ("logic", "Logic"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    name: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleChange:
+    rule_id: str
+    title: str
+    changes: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDiff:
+    old: RuleSetVersion
+    new: RuleSetVersion
+    added: tuple[Rule, ...]
+    retired: tuple[Rule, ...]
+    changed: tuple[RuleChange, ...]
+    unchanged: int
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.retired or self.changed)
+
+
+def version_diff(old: RuleSetVersion, new: RuleSetVersion) -> VersionDiff:
+    """Compare two versions of one rule set rule by rule (matched by rule ID)."""
+    before = {rule.rule_id: rule for rule in old.rules.order_by("position")}
+    after = {rule.rule_id: rule for rule in new.rules.order_by("position")}
+    changed = []
+    for rule_id, rule in after.items():
+        earlier = before.get(rule_id)
+        if earlier is None:
+            continue
+        fields = tuple(
+            FieldChange(name, label, getattr(earlier, name), getattr(rule, name))
+            for name, label in DIFF_FIELDS
+            if getattr(earlier, name) != getattr(rule, name)
+        )
+        if fields:
+            changed.append(RuleChange(rule_id, rule.title, fields))
+    return VersionDiff(
+        old=old,
+        new=new,
+        added=tuple(rule for rule_id, rule in after.items() if rule_id not in before),
+        retired=tuple(rule for rule_id, rule in before.items() if rule_id not in after),
+        changed=tuple(changed),
+        unchanged=sum(1 for rule_id in after if rule_id in before) - len(changed),
+    )

@@ -1,0 +1,266 @@
+"""Forms of the rule administration pages, with their crispy layouts.
+
+Forms check what they can show beside a field (through `rules.validators`, the adapter to the
+engine); the services check the same again, and a `ValidationError` they raise is attached to
+the form's fields by the view.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Field, Layout, Submit
+from django import forms
+from django.utils import timezone
+
+from rules.models import Rule, RuleSetVersion
+from rules.validators import (
+    RULE_ID_MAX_LENGTH,
+    TEXT_LIMITS,
+    clean_expected,
+    validate_case_facts,
+    validate_rule_id,
+    validate_rule_values,
+)
+
+LOGIC_HELP = (
+    "Rule language, e.g. <code>bp_elevated and not bp_crisis</code> or "
+    '<code>pregnancy_status = "pregnant"</code>. Checked against the facts when you save.'
+)
+NOTE_MAX_LENGTH = 2000
+
+
+def _logic_field(label: str, help_text: str = LOGIC_HELP) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=TEXT_LIMITS["logic"],
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+    )
+
+
+def _text_fields() -> dict[str, forms.Field]:
+    return {
+        "title": forms.CharField(label="Title", max_length=TEXT_LIMITS["title"]),
+        "message": forms.CharField(
+            label="Message",
+            required=False,
+            max_length=TEXT_LIMITS["message"],
+            help_text="What the clinician reads when the rule applies. Plain text.",
+            widget=forms.Textarea(attrs={"rows": 3}),
+        ),
+        "evidence": forms.CharField(
+            label="Evidence note",
+            required=False,
+            max_length=TEXT_LIMITS["evidence"],
+            widget=forms.Textarea(attrs={"rows": 2}),
+        ),
+        "source": forms.CharField(label="Source", required=False, max_length=TEXT_LIMITS["source"]),
+    }
+
+
+def _helper(submit: str, *fields: str) -> FormHelper:
+    helper = FormHelper()
+    helper.form_method = "post"
+    helper.layout = Layout(
+        *(
+            Field(name, css_class="font-monospace") if name.endswith("logic") else Field(name)
+            for name in fields
+        )
+    )
+    helper.add_input(Submit("submit", submit))
+    return helper
+
+
+class RuleForm(forms.Form):
+    """Edit a draft rule. Indication rules have a diagnosis test; consideration rules a
+    severity. An indication rule's condition and a rule's ID and kind are fixed."""
+
+    def __init__(self, *args: Any, rule: Rule, **kwargs: Any) -> None:
+        fields = ("title", "message", "evidence", "source", "severity", "diagnosis_logic", "logic")
+        kwargs.setdefault("initial", {name: getattr(rule, name) for name in fields})
+        super().__init__(*args, **kwargs)
+        self.kind = rule.kind
+        self.fields.update(_text_fields())
+        if rule.kind == Rule.Kind.INDICATION:
+            self.fields["diagnosis_logic"] = _logic_field(
+                "Diagnosis test",
+                "When this is false the condition is not indicated; when unknown, undetermined. "
+                + LOGIC_HELP,
+            )
+            self.fields["logic"] = _logic_field(
+                "Criteria", "Decides indicated (true) or possible (false). " + LOGIC_HELP
+            )
+            order = ("title", "message", "evidence", "source", "diagnosis_logic", "logic")
+        else:
+            self.fields["severity"] = forms.ChoiceField(
+                label="Severity", choices=Rule.Severity.choices
+            )
+            self.fields["logic"] = _logic_field("Logic: the rule flags when this is true")
+            order = ("title", "message", "evidence", "source", "severity", "logic")
+        self.order_fields(order)
+        self.helper = _helper("Save rule", *order)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        checked = {name: cleaned[name] for name in self.fields if name in cleaned}
+        validate_rule_values(self.kind, checked)
+        return cleaned
+
+
+class RuleAddForm(forms.Form):
+    """Add a consideration rule to a draft."""
+
+    FIELDS = ("rule_id", "severity", "title", "message", "evidence", "source", "logic")
+
+    rule_id = forms.CharField(
+        label="Rule ID",
+        max_length=RULE_ID_MAX_LENGTH,
+        help_text="Stable and unique: results and audits refer to it, e.g. REV-NEW-CHECK.",
+        validators=[validate_rule_id],
+    )
+    severity = forms.ChoiceField(label="Severity", choices=Rule.Severity.choices)
+
+    def __init__(self, *args: Any, draft: RuleSetVersion, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.draft = draft
+        self.fields.update(_text_fields())
+        self.fields["logic"] = _logic_field("Logic: the rule flags when this is true")
+        self.order_fields(self.FIELDS)
+        self.helper = _helper("Add rule", *self.FIELDS)
+
+    def clean_rule_id(self) -> str:
+        rule_id: str = self.cleaned_data["rule_id"]
+        if self.draft.rules.filter(rule_id=rule_id).exists():
+            raise forms.ValidationError(
+                f"{rule_id} is already a rule of this draft: choose another ID."
+            )
+        return rule_id
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        checked = {name: cleaned[name] for name in self.FIELDS[1:] if name in cleaned}
+        validate_rule_values(Rule.Kind.CONSIDERATION, checked)
+        return cleaned
+
+
+class PublishForm(forms.Form):
+    change_note = forms.CharField(
+        label="Change note",
+        max_length=NOTE_MAX_LENGTH,
+        help_text="What changed and why. Shown in the version history.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Write a change note: it tells clinicians what changed and why."
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Publish", "change_note")
+
+
+class ExpectationUpdateForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=NOTE_MAX_LENGTH,
+        help_text="Why the draft's outcome is the right one for this case. Kept in the audit trail.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": "Say why this outcome is now the expected one: the reason is audited."
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Accept the draft's outcome", "reason")
+
+
+class PrettyJSONField(forms.JSONField):
+    """JSON shown indented, so a case's facts read one per line."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+class RuleCaseForm(forms.Form):
+    """A test case: facts (an input document) and the outcome every version must give."""
+
+    name = forms.SlugField(
+        label="Name", max_length=80, help_text="Lower-case words joined by hyphens."
+    )
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    facts = PrettyJSONField(
+        label="Facts",
+        help_text="The input document, as the screen command reads it. Use age_years, or "
+        "date_of_birth together with screening_date, so the case gives the same age every day.",
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+    )
+    expected = PrettyJSONField(
+        label="Expected outcome",
+        help_text="disposition, urgent, indications (all eight conditions), flags (rule IDs) "
+        "and missing (facts).",
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args: Any, submit: str = "Save case", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "post"
+        self.helper.layout = Layout(
+            Field("name"),
+            Field("description"),
+            Field("facts", css_class="font-monospace"),
+            Field("expected", css_class="font-monospace"),
+        )
+        self.helper.add_input(Submit("submit", submit))
+
+    def clean_facts(self) -> Any:
+        facts = self.cleaned_data["facts"]
+        validate_case_facts(facts, today=timezone.localdate())
+        return facts
+
+    def clean_expected(self) -> dict[str, Any]:
+        return clean_expected(self.cleaned_data["expected"])
+
+
+class VersionChoiceField(forms.ModelChoiceField[RuleSetVersion]):
+    def label_from_instance(self, obj: Any) -> str:
+        return version_label(obj)
+
+
+class DiffForm(forms.Form):
+    """Two versions of one rule set to compare (a GET form)."""
+
+    old = VersionChoiceField(
+        label="From", queryset=RuleSetVersion.objects.none(), to_field_name="uuid"
+    )
+    new = VersionChoiceField(
+        label="To", queryset=RuleSetVersion.objects.none(), to_field_name="uuid"
+    )
+
+    def __init__(self, *args: Any, versions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("old", "new"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = versions
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_class = "row g-3 align-items-end"
+        self.helper.layout = Layout(
+            Field("old", wrapper_class="col-sm-4"), Field("new", wrapper_class="col-sm-4")
+        )
+        self.helper.add_input(Submit("compare", "Compare", css_class="mb-3"))
+
+
+def version_label(version: RuleSetVersion) -> str:
+    if version.number is None:
+        return "Draft"
+    return f"Version {version.number} ({version.get_status_display().lower()})"

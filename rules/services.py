@@ -1,0 +1,601 @@
+"""Changes to rule sets: drafts and their rules, test cases, impact previews, publishing.
+
+Every service checks that the user is a rule admin, makes its change and writes its audit event
+in one transaction (the audit write last: it holds the chain lock until commit). Only drafts
+change: a service locks the draft's row and refuses when it is no longer a draft, and the
+models and database triggers refuse too. Field problems are raised as `ValidationError`s keyed
+by field, so a form shows them beside the field; other refusals are `ServiceError`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, cast
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from rules.cases import case_check, cases_check
+from rules.engine import RuleSetInvalid
+from rules.impact import rules_fingerprint
+from rules.loader import compiled_version
+from rules.models import ImpactPreview, Rule, RuleSet, RuleSetVersion, RuleTestCase
+from rules.tasks import impact_preview_run
+from rules.validators import (
+    clean_expected,
+    validate_case_facts,
+    validate_rule_id,
+    validate_rule_values,
+)
+from screening.audit import audit_record
+from screening.exceptions import LockedError, ServiceError
+from screening.roles import Role, has_role
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+#: Fields of a rule an admin may edit, by kind. An indication rule's condition is fixed.
+EDITABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    Rule.Kind.INDICATION: ("title", "message", "evidence", "source", "diagnosis_logic", "logic"),
+    Rule.Kind.CONSIDERATION: ("title", "message", "evidence", "source", "severity", "logic"),
+}
+#: The text of a rule, as audit events snapshot it.
+RULE_TEXT_FIELDS = (
+    "kind",
+    "condition",
+    "severity",
+    "title",
+    "message",
+    "evidence",
+    "source",
+    "diagnosis_logic",
+    "logic",
+)
+VERSION_TYPE = "rules.rulesetversion"
+CASE_TYPE = "rules.ruletestcase"
+
+
+class DraftExists(ServiceError):
+    """The rule set already has an open draft; `draft` is it."""
+
+    def __init__(self, draft: RuleSetVersion) -> None:
+        self.draft = draft
+        who = draft.created_by.get_username() if draft.created_by else "another admin"
+        when = timezone.localtime(draft.created_at).strftime("%d %b %Y %H:%M")
+        super().__init__(
+            f"{draft.rule_set.title} already has an open draft, started by {who} on {when}. "
+            "Continue that draft, or discard it before starting another: "
+            "one draft per rule set at a time."
+        )
+
+
+class PublishRefused(ServiceError):
+    """The draft cannot be published yet; `problems` lists every reason."""
+
+    def __init__(self, summary: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(summary)
+
+
+def require_rule_admin(user: AnyUser) -> User:
+    """`user`, who must be a signed-in rule admin (PermissionDenied otherwise)."""
+    if not has_role(user, Role.RULE_ADMIN):
+        raise PermissionDenied("Only rule admins can change rule sets.")
+    return cast(User, user)
+
+
+def _lock_draft(version: RuleSetVersion) -> RuleSetVersion:
+    """Re-read `version` under a row lock; refuse unless it is still a draft."""
+    current = (
+        RuleSetVersion.objects.select_for_update(of=("self",))
+        .select_related("rule_set", "based_on", "created_by")
+        .get(pk=version.pk)
+    )
+    if not current.is_draft:
+        raise LockedError(
+            f"{current.rule_set.title} version {current.number} is {current.status} and never "
+            "changes: start a draft to edit its rules."
+        )
+    return current
+
+
+def _rule_snapshot(rule: Rule) -> dict[str, str]:
+    return {name: getattr(rule, name) for name in RULE_TEXT_FIELDS}
+
+
+def _version_detail(version: RuleSetVersion, **extra: Any) -> dict[str, Any]:
+    return {"rule_set": version.rule_set.name, "version": version.number, **extra}
+
+
+# --- drafts ----------------------------------------------------------------------------------
+
+
+def draft_start(*, rule_set: RuleSet, user: AnyUser) -> RuleSetVersion:
+    """Start a draft of `rule_set` as a copy of every rule of its published version.
+
+    Raises `DraftExists` when the rule set already has an open draft.
+    """
+    user = require_rule_admin(user)
+    with transaction.atomic():
+        rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+        existing = (
+            rule_set.versions.select_related("created_by", "rule_set")
+            .filter(status=RuleSetVersion.Status.DRAFT)
+            .first()
+        )
+        if existing is not None:
+            raise DraftExists(existing)
+        base = rule_set.versions.filter(status=RuleSetVersion.Status.PUBLISHED).first()
+        if base is None:
+            raise ServiceError(f"{rule_set.title} has no published version to start a draft from.")
+        try:
+            with transaction.atomic():
+                draft = RuleSetVersion.objects.create(
+                    rule_set=rule_set, based_on=base, created_by=user
+                )
+        except IntegrityError:  # a draft committed between the check and the insert
+            raise DraftExists(
+                rule_set.versions.select_related("created_by", "rule_set").get(
+                    status=RuleSetVersion.Status.DRAFT
+                )
+            ) from None
+        copies = [
+            Rule(
+                version=draft,
+                rule_id=rule.rule_id,
+                position=rule.position,
+                kind=rule.kind,
+                condition=rule.condition,
+                severity=rule.severity,
+                title=rule.title,
+                message=rule.message,
+                evidence=rule.evidence,
+                source=rule.source,
+                diagnosis_logic=rule.diagnosis_logic,
+                logic=rule.logic,
+            )
+            for rule in base.rules.order_by("position")
+        ]
+        Rule.objects.bulk_create(copies)
+        audit_record(
+            actor=user,
+            action="rules.draft_start",
+            object_type=VERSION_TYPE,
+            object_id=draft.uuid,
+            detail=_version_detail(draft, based_on=base.number, rules=len(copies)),
+        )
+    return draft
+
+
+def draft_discard(*, draft: RuleSetVersion, user: AnyUser) -> None:
+    """Delete a draft with its rules and impact previews. Published versions are never deleted."""
+    user = require_rule_admin(user)
+    with transaction.atomic():
+        draft = _lock_draft(draft)
+        detail = _version_detail(
+            draft,
+            based_on=draft.based_on.number if draft.based_on else None,
+            started_by=draft.created_by.get_username() if draft.created_by else "",
+            rules=draft.rules.count(),
+        )
+        draft_uuid = draft.uuid
+        draft.impact_previews.all().delete()
+        draft.rules.all().delete()
+        draft.delete()
+        audit_record(
+            actor=user,
+            action="rules.draft_discard",
+            object_type=VERSION_TYPE,
+            object_id=draft_uuid,
+            detail=detail,
+        )
+
+
+# --- rules of a draft ------------------------------------------------------------------------
+
+
+def rule_update(*, rule: Rule, user: AnyUser, values: Mapping[str, str]) -> list[str]:
+    """Change a draft rule's text or logic; return the names of the fields that changed.
+
+    `values` holds some of the rule kind's editable fields (an indication rule's condition and
+    a rule's kind are fixed). Logic is checked with the engine; problems are raised as a
+    `ValidationError` by field. Nothing is saved or audited when nothing changed.
+    """
+    user = require_rule_admin(user)
+    with transaction.atomic():
+        draft = _lock_draft(rule.version)
+        rule = Rule.objects.get(pk=rule.pk, version=draft)
+        editable = EDITABLE_FIELDS[rule.kind]
+        unknown = set(values) - set(editable)
+        if unknown:
+            raise ValidationError(
+                {
+                    name: f"{rule.get_kind_display()} rules do not have this field."
+                    for name in unknown
+                }
+            )
+        validate_rule_values(rule.kind, values)
+        changes = {
+            name: {"old": getattr(rule, name), "new": value}
+            for name, value in values.items()
+            if getattr(rule, name) != value
+        }
+        if not changes:
+            return []
+        for name, change in changes.items():
+            setattr(rule, name, change["new"])
+        rule.save(update_fields=list(changes))
+        audit_record(
+            actor=user,
+            action="rules.rule_update",
+            object_type=VERSION_TYPE,
+            object_id=draft.uuid,
+            detail=_version_detail(draft, rule=rule.rule_id, changes=changes),
+        )
+    return list(changes)
+
+
+def rule_add(
+    *,
+    draft: RuleSetVersion,
+    user: AnyUser,
+    rule_id: str,
+    severity: str,
+    title: str,
+    logic: str,
+    message: str = "",
+    evidence: str = "",
+    source: str = "",
+) -> Rule:
+    """Add a consideration rule to a draft, after its other rules.
+
+    `rule_id` must match the engine's pattern and be new in this draft.
+    """
+    user = require_rule_admin(user)
+    values = {
+        "title": title,
+        "message": message,
+        "evidence": evidence,
+        "source": source,
+        "severity": severity,
+        "logic": logic,
+    }
+    with transaction.atomic():
+        draft = _lock_draft(draft)
+        errors: dict[str, list[Any]] = {}
+        try:
+            validate_rule_id(rule_id)
+        except ValidationError as exc:
+            errors["rule_id"] = exc.error_list
+        if draft.rules.filter(rule_id=rule_id).exists():
+            errors.setdefault("rule_id", []).append(
+                f"{rule_id} is already a rule of this draft: choose another ID."
+            )
+        try:
+            validate_rule_values(Rule.Kind.CONSIDERATION, values)
+        except ValidationError as exc:
+            for name, messages in exc.error_dict.items():
+                errors.setdefault(name, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+        position = (draft.rules.aggregate(last=Max("position"))["last"] or 0) + 1
+        rule = Rule.objects.create(
+            version=draft,
+            rule_id=rule_id,
+            position=position,
+            kind=Rule.Kind.CONSIDERATION,
+            **values,
+        )
+        audit_record(
+            actor=user,
+            action="rules.rule_add",
+            object_type=VERSION_TYPE,
+            object_id=draft.uuid,
+            detail=_version_detail(draft, rule=rule_id, text=_rule_snapshot(rule)),
+        )
+    return rule
+
+
+def rule_retire(*, rule: Rule, user: AnyUser) -> None:
+    """Remove a consideration rule from a draft. Indication rules stay: every result lists
+    all eight conditions. Published versions keep the rule."""
+    user = require_rule_admin(user)
+    with transaction.atomic():
+        draft = _lock_draft(rule.version)
+        rule = Rule.objects.get(pk=rule.pk, version=draft)
+        if rule.kind == Rule.Kind.INDICATION:
+            raise ServiceError(
+                f"{rule.rule_id} is an indication rule and cannot be retired: every screening "
+                "result lists all eight conditions. Edit its text or logic instead."
+            )
+        snapshot, snapshot_id = _rule_snapshot(rule), rule.rule_id
+        rule.delete()
+        audit_record(
+            actor=user,
+            action="rules.rule_retire",
+            object_type=VERSION_TYPE,
+            object_id=draft.uuid,
+            detail=_version_detail(draft, rule=snapshot_id, text=snapshot),
+        )
+
+
+# --- test cases ------------------------------------------------------------------------------
+
+
+def _clean_case(
+    *, rule_set: RuleSet, name: str, facts: Any, expected: Any, today: date, exclude: int | None
+) -> dict[str, Any]:
+    errors: dict[str, list[Any]] = {}
+    name = name.strip()
+    if not name:
+        errors["name"] = ["Give the case a short name."]
+    else:
+        same_name = RuleTestCase.objects.filter(rule_set=rule_set, name=name)
+        if exclude is not None:
+            same_name = same_name.exclude(pk=exclude)
+        if same_name.exists():
+            errors["name"] = [f"{rule_set.title} already has a case called {name}."]
+    try:
+        validate_case_facts(facts, today=today)
+    except ValidationError as exc:
+        errors["facts"] = exc.error_list
+    try:
+        expected = clean_expected(expected)
+    except ValidationError as exc:
+        errors["expected"] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+    return {"name": name, "facts": facts, "expected": expected}
+
+
+def rule_case_create(
+    *,
+    rule_set: RuleSet,
+    user: AnyUser,
+    name: str,
+    description: str,
+    facts: Any,
+    expected: Any,
+    today: date | None = None,
+) -> RuleTestCase:
+    """Add a test case to a rule set: facts and the outcome every version must give."""
+    user = require_rule_admin(user)
+    with transaction.atomic():
+        rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+        clean = _clean_case(
+            rule_set=rule_set,
+            name=name,
+            facts=facts,
+            expected=expected,
+            today=today or timezone.localdate(),
+            exclude=None,
+        )
+        case = RuleTestCase.objects.create(
+            rule_set=rule_set,
+            description=description.strip(),
+            created_by=user,
+            updated_by=user,
+            **clean,
+        )
+        audit_record(
+            actor=user,
+            action="rules.case_create",
+            object_type=CASE_TYPE,
+            object_id=case.uuid,
+            detail={
+                "rule_set": rule_set.name,
+                "case": case.name,
+                "description": case.description,
+                "facts": case.facts,
+                "expected": case.expected,
+            },
+        )
+    return case
+
+
+def rule_case_update(
+    *,
+    case: RuleTestCase,
+    user: AnyUser,
+    name: str,
+    description: str,
+    facts: Any,
+    expected: Any,
+    today: date | None = None,
+) -> list[str]:
+    """Edit a test case; return the names of the fields that changed (audited old → new)."""
+    user = require_rule_admin(user)
+    with transaction.atomic():
+        case = RuleTestCase.objects.select_for_update().select_related("rule_set").get(pk=case.pk)
+        clean = _clean_case(
+            rule_set=case.rule_set,
+            name=name,
+            facts=facts,
+            expected=expected,
+            today=today or timezone.localdate(),
+            exclude=case.pk,
+        )
+        values = {**clean, "description": description.strip()}
+        changes = {
+            field: {"old": getattr(case, field), "new": value}
+            for field, value in values.items()
+            if getattr(case, field) != value
+        }
+        if not changes:
+            return []
+        for field, change in changes.items():
+            setattr(case, field, change["new"])
+        case.updated_by = user
+        case.save(update_fields=[*changes, "updated_by", "updated_at"])
+        audit_record(
+            actor=user,
+            action="rules.case_update",
+            object_type=CASE_TYPE,
+            object_id=case.uuid,
+            detail={"rule_set": case.rule_set.name, "case": case.name, "changes": changes},
+        )
+    return list(changes)
+
+
+def rule_case_expectation_update(
+    *,
+    case: RuleTestCase,
+    draft: RuleSetVersion,
+    user: AnyUser,
+    reason: str,
+    today: date | None = None,
+) -> RuleTestCase:
+    """Make the draft's actual outcome for `case` its expected outcome, with the admin's reason.
+
+    This is how an intended change of outcome is accepted before publishing: the old and new
+    expectation and the reason go into the audit trail.
+    """
+    user = require_rule_admin(user)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": "Say why this outcome is now the expected one: the reason is audited."}
+        )
+    with transaction.atomic():
+        draft = _lock_draft(draft)
+        case = RuleTestCase.objects.select_for_update().get(pk=case.pk)
+        if case.rule_set_id != draft.rule_set_id:
+            raise ServiceError("This test case belongs to another rule set.")
+        try:
+            compiled = compiled_version(draft)
+        except RuleSetInvalid as exc:
+            raise ServiceError(
+                "The draft does not compile, so it has no outcome to accept: "
+                + "; ".join(str(p) for p in exc.problems)
+            ) from None
+        check = case_check(compiled, case, today=today or timezone.localdate())
+        if check.actual is None:
+            raise ServiceError(check.error)
+        if check.passed:
+            raise ServiceError(f"{case.name} already passes under this draft: nothing to update.")
+        old = case.expected
+        case.expected = check.actual
+        case.updated_by = user
+        case.save(update_fields=["expected", "updated_by", "updated_at"])
+        audit_record(
+            actor=user,
+            action="rules.case_expectation_update",
+            object_type=CASE_TYPE,
+            object_id=case.uuid,
+            detail={
+                "rule_set": draft.rule_set.name,
+                "case": case.name,
+                "draft": str(draft.uuid),
+                "reason": reason,
+                "differences": [d.field for d in check.differences],
+                "old": old,
+                "new": check.actual,
+            },
+        )
+    return case
+
+
+# --- impact preview and publishing -----------------------------------------------------------
+
+
+def impact_preview_start(*, draft: RuleSetVersion, user: AnyUser) -> ImpactPreview:
+    """Queue an impact preview of `draft` for a background worker (`manage.py db_worker`).
+
+    The preview row and its task are written in one transaction, so a worker never sees a
+    task without its preview.
+    """
+    user = require_rule_admin(user)
+    with transaction.atomic():
+        draft = _lock_draft(draft)
+        preview = ImpactPreview.objects.create(
+            draft=draft, requested_by=user, fingerprint=rules_fingerprint(draft)
+        )
+        result = impact_preview_run.enqueue(str(preview.uuid))
+        preview.task_id = str(result.id)
+        preview.save(update_fields=["task_id"])
+    return preview
+
+
+def rule_set_publish(
+    *,
+    version: RuleSetVersion,
+    user: AnyUser,
+    change_note: str,
+    today: date | None = None,
+) -> RuleSetVersion:
+    """Publish a draft as the next version number and retire the version it replaces.
+
+    In one transaction: the draft must compile (`compile_ruleset`) and pass every test case of
+    its rule set; the published version becomes retired; the draft becomes published with its
+    number, change note, publisher and time. Raises `ValidationError` for a missing change note
+    and `PublishRefused` listing every problem otherwise.
+    """
+    user = require_rule_admin(user)
+    change_note = change_note.strip()
+    if not change_note:
+        raise ValidationError(
+            {"change_note": "Write a change note: it tells clinicians what changed and why."}
+        )
+    with transaction.atomic():
+        rule_set = RuleSet.objects.select_for_update().get(pk=version.rule_set_id)
+        draft = _lock_draft(version)
+        try:
+            compiled = compiled_version(draft)
+        except RuleSetInvalid as exc:
+            raise PublishRefused(
+                "The draft does not compile, so it cannot be published.",
+                [str(problem) for problem in exc.problems],
+            ) from None
+        summary = cases_check(
+            compiled, rule_set.test_cases.all(), today=today or timezone.localdate()
+        )
+        if not summary.all_pass:
+            raise PublishRefused(
+                f"{len(summary.failed)} of {summary.total} test cases fail under this draft. "
+                "Change the draft, or update each case's expectation with a reason.",
+                [check.case.name for check in summary.failed],
+            )
+        now = timezone.now()
+        previous = (
+            rule_set.versions.select_for_update()
+            .filter(status=RuleSetVersion.Status.PUBLISHED)
+            .first()
+        )
+        last = rule_set.versions.aggregate(last=Max("number"))["last"] or 0
+        if previous is not None:
+            previous.status = RuleSetVersion.Status.RETIRED
+            previous.retired_at = now
+            previous.save(update_fields=["status", "retired_at"])
+        draft.status = RuleSetVersion.Status.PUBLISHED
+        draft.number = last + 1
+        draft.change_note = change_note
+        draft.published_by = user
+        draft.published_at = now
+        draft.save(
+            update_fields=["status", "number", "change_note", "published_by", "published_at"]
+        )
+        if previous is not None:
+            audit_record(
+                actor=user,
+                action="rules.version_retire",
+                object_type=VERSION_TYPE,
+                object_id=previous.uuid,
+                detail=_version_detail(previous, replaced_by=draft.number),
+            )
+        audit_record(
+            actor=user,
+            action="rules.version_publish",
+            object_type=VERSION_TYPE,
+            object_id=draft.uuid,
+            detail=_version_detail(
+                draft,
+                change_note=change_note,
+                replaces=previous.number if previous else None,
+                rules=draft.rules.count(),
+                test_cases_passed=summary.passed,
+            ),
+        )
+    return draft

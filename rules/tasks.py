@@ -1,0 +1,17 @@
+"""Background work of the rules app, run through Django's Tasks API.
+
+Tasks are queued in the database (`django_tasks_db.DatabaseBackend`) in the same transaction as
+the row they work on, and executed by `manage.py db_worker` processes.
+"""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from rules.impact import impact_preview_execute
+
+
+@task()
+def impact_preview_run(preview_uuid: str) -> dict[str, int]:
+    """Re-evaluate every past screening under a draft for the impact preview `preview_uuid`."""
+    return impact_preview_execute(preview_uuid=preview_uuid)

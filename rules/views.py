@@ -1,0 +1,389 @@
+"""Rule administration pages (namespace `rules`), for rule admins only.
+
+Every view is wrapped in `role_required(Role.RULE_ADMIN)` and reads through the admin selectors,
+which return nothing to other roles. POST views are thin: form, one service, a message and a
+redirect. A `ValidationError` from a service lands beside the form's fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rules import selectors, services
+from rules.cases import CaseSummary, cases_check
+from rules.engine import RuleSetInvalid
+from rules.forms import (
+    DiffForm,
+    ExpectationUpdateForm,
+    PublishForm,
+    RuleAddForm,
+    RuleCaseForm,
+    RuleForm,
+)
+from rules.impact import rules_fingerprint
+from rules.loader import compiled_version
+from rules.models import RuleSetVersion
+from screening.exceptions import ServiceError
+from screening.permissions import role_required
+from screening.roles import Role
+
+rule_admin_only = role_required(Role.RULE_ADMIN)
+
+
+def _attach(form: Form, error: ValidationError) -> None:
+    """Put a service's field errors beside the form's fields (others above the form)."""
+    if hasattr(error, "error_dict"):
+        for name, problems in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, problems)
+    else:
+        form.add_error(None, error)
+
+
+def _case_summary(version: RuleSetVersion) -> tuple[CaseSummary | None, list[str]]:
+    """The rule set's test cases run against `version`, or the reasons it does not compile."""
+    try:
+        compiled = compiled_version(version)
+    except RuleSetInvalid as exc:
+        return None, [str(problem) for problem in exc.problems]
+    cases = version.rule_set.test_cases.order_by("name")
+    return cases_check(compiled, cases, today=timezone.localdate()), []
+
+
+def _version_url(version: RuleSetVersion) -> str:
+    return reverse("rules:version", args=[version.uuid])
+
+
+# --- rule sets and versions --------------------------------------------------------------------
+
+
+@rule_admin_only
+@require_GET
+def rule_set_list(request: HttpRequest) -> HttpResponse:
+    rule_sets = [
+        (rule_set, next((v for v in rule_set.versions.all() if v.is_draft), None))
+        for rule_set in selectors.rule_sets_for(request.user)
+    ]
+    return render(request, "rules/ruleset_list.html", {"rule_sets": rule_sets})
+
+
+@rule_admin_only
+@require_GET
+def version_detail(request: HttpRequest, version_uuid: str) -> HttpResponse:
+    version = selectors.version_for(request.user, version_uuid)
+    context: dict[str, Any] = {
+        "version": version,
+        "rule_set": version.rule_set,
+        "rules": version.rules.order_by("position"),
+        "open_draft": selectors.open_draft(version.rule_set),
+        "compare_url": compare_url(version.based_on, version) if version.based_on else "",
+    }
+    if version.is_draft:
+        summary, problems = _case_summary(version)
+        preview = selectors.latest_impact_preview(version)
+        context.update(
+            summary=summary,
+            compile_problems=problems,
+            preview=preview,
+            preview_stale=preview is not None and preview.fingerprint != rules_fingerprint(version),
+        )
+    return render(request, "rules/rulesetversion_detail.html", context)
+
+
+@rule_admin_only
+@require_POST
+def draft_start(request: HttpRequest, rule_set_uuid: str) -> HttpResponse:
+    rule_set = selectors.rule_set_for(request.user, rule_set_uuid)
+    try:
+        draft = services.draft_start(rule_set=rule_set, user=request.user)
+    except services.DraftExists as exc:
+        messages.warning(request, str(exc))
+        return redirect(_version_url(exc.draft))
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+        return redirect("rules:list")
+    messages.success(request, "Draft started: a copy of every rule of the published version.")
+    return redirect(_version_url(draft))
+
+
+@rule_admin_only
+@require_http_methods(["GET", "POST"])
+def draft_discard(request: HttpRequest, version_uuid: str) -> HttpResponse:
+    draft = selectors.draft_for(request.user, version_uuid)
+    if request.method == "POST":
+        services.draft_discard(draft=draft, user=request.user)
+        messages.success(request, "Draft discarded. Published versions are unchanged.")
+        return redirect("rules:list")
+    return render(request, "rules/rulesetversion_confirm_discard.html", {"version": draft})
+
+
+# --- rules of a draft --------------------------------------------------------------------------
+
+
+@rule_admin_only
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, version_uuid: str, rule_id: str) -> HttpResponse:
+    draft = selectors.draft_for(request.user, version_uuid)
+    rule = selectors.rule_for(request.user, draft, rule_id)
+    form = RuleForm(request.POST or None, rule=rule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.rule_update(rule=rule, user=request.user, values=form.cleaned_data)
+        except ValidationError as exc:
+            _attach(form, exc)
+        else:
+            if changed:
+                messages.success(request, f"{rule.rule_id} saved ({', '.join(changed)} changed).")
+            else:
+                messages.info(request, f"{rule.rule_id}: nothing changed.")
+            return redirect(f"{_version_url(draft)}#rule-{rule.rule_id}")
+    return render(request, "rules/rule_form.html", {"version": draft, "rule": rule, "form": form})
+
+
+@rule_admin_only
+@require_http_methods(["GET", "POST"])
+def rule_add(request: HttpRequest, version_uuid: str) -> HttpResponse:
+    draft = selectors.draft_for(request.user, version_uuid)
+    form = RuleAddForm(request.POST or None, draft=draft)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = services.rule_add(draft=draft, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, f"{rule.rule_id} added to the draft.")
+            return redirect(f"{_version_url(draft)}#rule-{rule.rule_id}")
+    return render(request, "rules/rule_form.html", {"version": draft, "rule": None, "form": form})
+
+
+@rule_admin_only
+@require_http_methods(["GET", "POST"])
+def rule_retire(request: HttpRequest, version_uuid: str, rule_id: str) -> HttpResponse:
+    draft = selectors.draft_for(request.user, version_uuid)
+    rule = selectors.rule_for(request.user, draft, rule_id)
+    if request.method == "POST":
+        try:
+            services.rule_retire(rule=rule, user=request.user)
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{rule.rule_id} retired from the draft.")
+        return redirect(_version_url(draft))
+    return render(request, "rules/rule_confirm_retire.html", {"version": draft, "rule": rule})
+
+
+# --- test cases --------------------------------------------------------------------------------
+
+
+@rule_admin_only
+@require_GET
+def case_results(request: HttpRequest, version_uuid: str) -> HttpResponse:
+    draft = selectors.draft_for(request.user, version_uuid)
+    summary, problems = _case_summary(draft)
+    return render(
+        request,
+        "rules/ruletestcase_results.html",
+        {"version": draft, "summary": summary, "compile_problems": problems},
+    )
+
+
+@rule_admin_only
+@require_http_methods(["GET", "POST"])
+def case_accept(request: HttpRequest, version_uuid: str, case_uuid: str) -> HttpResponse:
+    """Update a failing case's expectation to the draft's outcome, with a reason."""
+    draft = selectors.draft_for(request.user, version_uuid)
+    case = selectors.rule_case_for(request.user, case_uuid)
+    form = ExpectationUpdateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rule_case_expectation_update(
+                case=case, draft=draft, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _attach(form, exc)
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+            return redirect("rules:case_results", version_uuid=draft.uuid)
+        else:
+            messages.success(request, f"{case.name}: the draft's outcome is now expected.")
+            return redirect("rules:case_results", version_uuid=draft.uuid)
+    summary, _ = _case_summary(draft)
+    check = next((c for c in summary.checks if c.case.pk == case.pk), None) if summary else None
+    return render(
+        request,
+        "rules/ruletestcase_accept.html",
+        {"version": draft, "case": case, "check": check, "form": form},
+    )
+
+
+@rule_admin_only
+@require_GET
+def case_list(request: HttpRequest, rule_set_uuid: str) -> HttpResponse:
+    rule_set = selectors.rule_set_for(request.user, rule_set_uuid)
+    cases = selectors.rule_cases_for(request.user).filter(rule_set=rule_set).order_by("name")
+    return render(request, "rules/ruletestcase_list.html", {"rule_set": rule_set, "cases": cases})
+
+
+@rule_admin_only
+@require_http_methods(["GET", "POST"])
+def case_add(request: HttpRequest, rule_set_uuid: str) -> HttpResponse:
+    rule_set = selectors.rule_set_for(request.user, rule_set_uuid)
+    form = RuleCaseForm(request.POST or None, submit="Add case")
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.rule_case_create(
+                rule_set=rule_set, user=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, f"Test case {case.name} added.")
+            return redirect("rules:case_list", rule_set_uuid=rule_set.uuid)
+    return render(
+        request, "rules/ruletestcase_form.html", {"rule_set": rule_set, "case": None, "form": form}
+    )
+
+
+@rule_admin_only
+@require_http_methods(["GET", "POST"])
+def case_edit(request: HttpRequest, case_uuid: str) -> HttpResponse:
+    case = selectors.rule_case_for(request.user, case_uuid)
+    initial = {
+        "name": case.name,
+        "description": case.description,
+        "facts": case.facts,
+        "expected": case.expected,
+    }
+    form = RuleCaseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.rule_case_update(case=case, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _attach(form, exc)
+        else:
+            if changed:
+                messages.success(request, f"Test case saved ({', '.join(changed)} changed).")
+            else:
+                messages.info(request, "Test case: nothing changed.")
+            return redirect("rules:case_list", rule_set_uuid=case.rule_set.uuid)
+    return render(
+        request,
+        "rules/ruletestcase_form.html",
+        {"rule_set": case.rule_set, "case": case, "form": form},
+    )
+
+
+# --- impact preview ----------------------------------------------------------------------------
+
+
+@rule_admin_only
+@require_POST
+def impact_start(request: HttpRequest, version_uuid: str) -> HttpResponse:
+    draft = selectors.draft_for(request.user, version_uuid)
+    preview = services.impact_preview_start(draft=draft, user=request.user)
+    return redirect("rules:impact", preview_uuid=preview.uuid)
+
+
+@rule_admin_only
+@require_GET
+def impact_detail(request: HttpRequest, preview_uuid: str) -> HttpResponse:
+    preview = selectors.impact_preview_for(request.user, preview_uuid)
+    draft = preview.draft
+    stale = draft.is_draft and preview.fingerprint != rules_fingerprint(draft)
+    return render(
+        request,
+        "rules/impactpreview_detail.html",
+        {"preview": preview, "version": draft, "stale": stale},
+    )
+
+
+@rule_admin_only
+@require_GET
+def impact_progress(request: HttpRequest, preview_uuid: str) -> JsonResponse:
+    preview = selectors.impact_preview_for(request.user, preview_uuid)
+    return JsonResponse(
+        {
+            "status": preview.status,
+            "status_label": preview.get_status_display(),
+            "finished": preview.is_finished,
+            "total": preview.total,
+            "processed": preview.processed,
+            "percent": preview.percent,
+            "changed_disposition": preview.changed_disposition,
+            "changed_flags": preview.changed_flags,
+        }
+    )
+
+
+# --- publishing and comparing ------------------------------------------------------------------
+
+
+@rule_admin_only
+@require_http_methods(["GET", "POST"])
+def publish(request: HttpRequest, version_uuid: str) -> HttpResponse:
+    draft = selectors.draft_for(request.user, version_uuid)
+    form = PublishForm(request.POST or None)
+    refusal: services.PublishRefused | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.rule_set_publish(
+                version=draft, user=request.user, change_note=form.cleaned_data["change_note"]
+            )
+        except ValidationError as exc:
+            _attach(form, exc)
+        except services.PublishRefused as exc:
+            refusal = exc
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+            return redirect(_version_url(draft))
+        else:
+            messages.success(
+                request,
+                f"Version {version.number} published. New screenings use it; earlier "
+                "screenings keep the version and text they were run with.",
+            )
+            return redirect(_version_url(version))
+    summary, compile_problems = _case_summary(draft)
+    return render(
+        request,
+        "rules/rulesetversion_publish.html",
+        {
+            "version": draft,
+            "form": form,
+            "refusal": refusal,
+            "summary": summary,
+            "compile_problems": compile_problems,
+            "preview": selectors.latest_impact_preview(draft),
+        },
+    )
+
+
+@rule_admin_only
+@require_GET
+def version_compare(request: HttpRequest, rule_set_uuid: str) -> HttpResponse:
+    rule_set = selectors.rule_set_for(request.user, rule_set_uuid)
+    versions = selectors.versions_for(request.user).filter(rule_set=rule_set)
+    form = DiffForm(request.GET or None, versions=versions)
+    diff = None
+    if form.is_bound and form.is_valid():
+        diff = selectors.version_diff(form.cleaned_data["old"], form.cleaned_data["new"])
+    return render(
+        request,
+        "rules/rulesetversion_compare.html",
+        {"rule_set": rule_set, "form": form, "diff": diff},
+    )
+
+
+def compare_url(old: RuleSetVersion, new: RuleSetVersion) -> str:
+    """The compare page showing what changed from `old` to `new`."""
+    query = urlencode({"old": old.uuid, "new": new.uuid})
+    return f"{reverse('rules:compare', args=[old.rule_set.uuid])}?{query}"

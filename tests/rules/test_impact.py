@@ -1,0 +1,176 @@
+"""Impact previews: past screenings re-evaluated under a draft, in the background."""
+
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
+
+from rules import impact
+from rules.impact import impact_preview_execute, rules_fingerprint, stored_document
+from rules.models import ImpactPreview, Rule, RuleSet
+from rules.services import (
+    draft_discard,
+    draft_start,
+    impact_preview_start,
+    rule_retire,
+    rule_update,
+)
+from screening.services import screening_run
+from tests.factories import make_intake, make_patient
+
+pytestmark = pytest.mark.django_db
+ON = date(2026, 11, 24)
+
+
+@pytest.fixture
+def screenings(clinician):
+    """Three screenings under version 1: a 42-year-old eligible, the same with blood pressure
+    150/95 (review: REV-BP-ELEVATED), and a 30-year-old eligible."""
+    older = make_patient(created_by=clinician, born=date(1984, 3, 1))
+    younger = make_patient(created_by=clinician, born=date(1996, 5, 2))
+    return [
+        screening_run(intake=make_intake(patient=older, by=clinician), user=clinician, on=ON),
+        screening_run(
+            intake=make_intake(patient=older, by=clinician, systolic_bp=150, diastolic_bp=95),
+            user=clinician,
+            on=ON,
+        ),
+        screening_run(intake=make_intake(patient=younger, by=clinician), user=clinician, on=ON),
+    ]
+
+
+@pytest.fixture
+def draft(rule_admin):
+    """Older-adult review from 40 instead of 65, and no elevated-blood-pressure review."""
+    draft = draft_start(rule_set=RuleSet.objects.get(name="ketamine"), user=rule_admin)
+    rule_update(
+        rule=draft.rules.get(rule_id="REV-OLDER-ADULT"),
+        user=rule_admin,
+        values={"logic": "age_years >= 40"},
+    )
+    rule_retire(rule=draft.rules.get(rule_id="REV-BP-ELEVATED"), user=rule_admin)
+    return draft
+
+
+def queued(draft, user):
+    return impact_preview_start(draft=draft, user=user)
+
+
+def test_a_stored_snapshot_with_a_date_of_birth_is_screened_again_by_that_date(screenings):
+    facts = screenings[0].facts
+    assert facts["date_of_birth"] == "1984-03-01"
+    assert facts["age_years"] == 42
+    document = stored_document(facts)
+    assert "age_years" not in document
+    assert document["date_of_birth"] == "1984-03-01"
+
+
+def test_the_preview_counts_disposition_and_flag_changes(screenings, draft, rule_admin):
+    preview = queued(draft, rule_admin)
+    assert preview.status == ImpactPreview.Status.QUEUED
+
+    impact_preview_execute(preview_uuid=str(preview.uuid))
+
+    preview.refresh_from_db()
+    assert preview.status == ImpactPreview.Status.DONE
+    assert (preview.total, preview.processed, preview.unreadable) == (3, 3, 0)
+    # eligible → review_required (REV-OLDER-ADULT added); the BP screening stays
+    # review_required but swaps REV-BP-ELEVATED for REV-OLDER-ADULT; the 30-year-old is unchanged.
+    assert preview.changed_disposition == 1
+    assert preview.changed_flags == 2
+    by_screening = {example["screening"]: example for example in preview.examples}
+    assert set(by_screening) == {str(screenings[0].uuid), str(screenings[1].uuid)}
+    assert by_screening[str(screenings[0].uuid)] == {
+        "screening": str(screenings[0].uuid),
+        "screening_date": "2026-11-24",
+        "old_disposition": "eligible",
+        "new_disposition": "review_required",
+        "flags_added": ["REV-OLDER-ADULT"],
+        "flags_removed": [],
+    }
+    bp = by_screening[str(screenings[1].uuid)]
+    assert (bp["old_disposition"], bp["new_disposition"]) == ("review_required", "review_required")
+    assert bp["flags_added"] == ["REV-OLDER-ADULT"]
+    assert bp["flags_removed"] == ["REV-BP-ELEVATED"]
+    assert preview.started_at <= preview.finished_at
+
+
+def test_an_unchanged_draft_changes_nothing(screenings, rule_admin):
+    draft = draft_start(rule_set=RuleSet.objects.get(name="ketamine"), user=rule_admin)
+    preview = queued(draft, rule_admin)
+    impact_preview_execute(preview_uuid=str(preview.uuid))
+    preview.refresh_from_db()
+    assert (preview.processed, preview.changed_disposition, preview.changed_flags) == (3, 0, 0)
+    assert preview.examples == []
+
+
+def test_the_preview_records_progress_after_every_batch(screenings, draft, rule_admin, monkeypatch):
+    preview = queued(draft, rule_admin)
+    seen = []
+    batches = impact._screening_batches
+
+    def watched(batch_size):
+        for rows in batches(batch_size):
+            seen.append(ImpactPreview.objects.get(pk=preview.pk).processed)
+            yield rows
+
+    monkeypatch.setattr(impact, "_screening_batches", watched)
+    impact_preview_execute(preview_uuid=str(preview.uuid), batch_size=1)
+
+    preview.refresh_from_db()
+    assert seen == [0, 1, 2]
+    assert preview.processed == 3
+    assert preview.percent == 100
+
+
+def test_a_queued_preview_is_run_by_the_database_worker(screenings, draft, rule_admin, monkeypatch):
+    preview = queued(draft, rule_admin)
+    task = DBTaskResult.objects.get(id=preview.task_id)
+    assert task.task_path == "rules.tasks.impact_preview_run"
+    assert task.status == "READY"
+    # The worker drops connections whose autocommit state differs from the settings' between
+    # tasks; inside this test's transaction that would close the connection under the test.
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    task.refresh_from_db()
+    assert task.status == "SUCCESSFUL"
+    preview.refresh_from_db()
+    assert preview.status == ImpactPreview.Status.DONE
+    assert (preview.changed_disposition, preview.changed_flags) == (1, 2)
+
+
+def test_a_draft_that_does_not_compile_fails_its_preview_with_the_reason(
+    screenings, draft, rule_admin
+):
+    preview = queued(draft, rule_admin)
+    Rule.objects.filter(version=draft, rule_id="STOP-ICP").update(logic="raised_icp")
+    impact_preview_execute(preview_uuid=str(preview.uuid))
+    preview.refresh_from_db()
+    assert preview.status == ImpactPreview.Status.FAILED
+    assert "STOP-ICP.logic: unknown fact 'raised_icp'" in preview.error
+    assert preview.processed == 0
+
+
+def test_a_preview_of_a_discarded_draft_is_skipped(screenings, draft, rule_admin):
+    preview = queued(draft, rule_admin)
+    draft_discard(draft=draft, user=rule_admin)
+    assert impact_preview_execute(preview_uuid=str(preview.uuid)) == {"processed": 0}
+    assert not ImpactPreview.objects.filter(pk=preview.pk).exists()
+
+
+def test_editing_the_draft_after_a_preview_makes_the_preview_out_of_date(draft, rule_admin):
+    preview = queued(draft, rule_admin)
+    impact_preview_execute(preview_uuid=str(preview.uuid))
+    preview.refresh_from_db()
+    assert preview.fingerprint == rules_fingerprint(draft)
+    rule_update(
+        rule=draft.rules.get(rule_id="REV-OLDER-ADULT"),
+        user=rule_admin,
+        values={"logic": "age_years >= 45"},
+    )
+    assert preview.fingerprint != rules_fingerprint(draft)
