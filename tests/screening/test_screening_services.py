@@ -101,7 +101,8 @@ def test_a_clinician_cannot_sign_with_an_unacknowledged_review_flag(clinician):
         screening_sign(screening=screening, user=clinician)
     flag_acknowledge(screening=screening, rule_id="REV-PEDIATRIC", user=clinician, reason="Specialist agreed")
     signed = screening_sign(screening=screening, user=clinician)
-    assert signed.is_signed and signed.signed_by == clinician
+    assert signed.is_signed
+    assert signed.signed_by == clinician
 
 
 def test_a_stop_flag_is_overridden_with_a_coded_reason_not_acknowledged(patient, clinician):
