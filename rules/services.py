@@ -218,15 +218,9 @@ def rule_update(*, rule: Rule, user: AnyUser, values: Mapping[str, str]) -> list
                 }
             )
         validate_rule_values(rule.kind, values)
-        changes = {
-            name: {"old": getattr(rule, name), "new": value}
-            for name, value in values.items()
-            if getattr(rule, name) != value
-        }
+        changes = _apply_changes(rule, values)
         if not changes:
             return []
-        for name, change in changes.items():
-            setattr(rule, name, change["new"])
         rule.save(update_fields=list(changes))
         audit_record(
             actor=user,
@@ -419,15 +413,9 @@ def rule_case_update(
             exclude=case.pk,
         )
         values = {**clean, "description": description.strip()}
-        changes = {
-            field: {"old": getattr(case, field), "new": value}
-            for field, value in values.items()
-            if getattr(case, field) != value
-        }
+        changes = _apply_changes(case, values)
         if not changes:
             return []
-        for field, change in changes.items():
-            setattr(case, field, change["new"])
         case.updated_by = user
         case.save(update_fields=[*changes, "updated_by", "updated_at"])
         audit_record(
@@ -599,3 +587,16 @@ def rule_set_publish(
             ),
         )
     return draft
+
+
+def _apply_changes(obj: Any, values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Set the fields of `obj` that differ from `values`; return them as {field: {old, new}}
+    (what the audit event records). Saving is the caller's."""
+    changes = {
+        field: {"old": getattr(obj, field), "new": value}
+        for field, value in values.items()
+        if getattr(obj, field) != value
+    }
+    for field, change in changes.items():
+        setattr(obj, field, change["new"])
+    return changes
