@@ -88,7 +88,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "screening",
+    "screening.api",
     "patients",
     "rules",
 ]

@@ -1,0 +1,153 @@
+"""The NinjaAPI instance: authentication, error answers and URL wiring.
+
+Every refusal is JSON: 401 without valid credentials, 403 for a role that may not do this, 404,
+409 when the object changed or is locked, 422 with the data dictionary's `[{field, message}]`
+list for invalid input (request bodies and parameters included, malformed JSON too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver
+from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
+
+from rules.engine import FactsInvalid, IntakeFacts
+from rules.selectors import RuleSetVersionNotFound
+from screening.api.auth import AUTH
+from screening.exceptions import IntakeInvalid, ServiceError
+
+
+class ScreeningAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        """Add the facts document's schema: the evaluate body is read raw (so the engine's own
+        validation answers), so ninja cannot collect it."""
+        schema = super().get_openapi_schema(**kwargs)
+        facts = IntakeFacts.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(facts.pop("$defs", {}))
+        components["IntakeFacts"] = facts
+        return schema
+
+
+api = ScreeningAPI(
+    title="Ketamine screening API",
+    version="1",
+    description=(
+        "Screen facts documents, manage patients and intakes, run, review and sign screenings, "
+        "and export them as FHIR R4. Authenticate with a personal token "
+        "(`Authorization: Bearer …`, from the API tokens page) or a signed-in browser session "
+        "(send `X-CSRFToken` on unsafe methods). Calls act with the user's role."
+    ),
+    urls_namespace="api",
+    auth=AUTH,
+)
+
+
+def _problems(request: HttpRequest, problems: list[dict[str, str]]) -> HttpResponse:
+    return api.create_response(request, problems, status=422)
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    """`("body", "payload", "answers", "x")` → `answers.x`; `("query", "limit")` → `limit`."""
+    parts = [str(part) for part in loc]
+    if parts and parts[0] == "body":
+        parts = parts[2:] if len(parts) > 2 else parts[1:]
+    elif parts and parts[0] in ("query", "path", "header", "cookie", "form"):
+        parts = parts[1:]
+    return ".".join(parts) or "(body)"
+
+
+@api.exception_handler(ValidationError)
+def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return _problems(
+        request,
+        [
+            {"field": _field_name(error.get("loc", ())), "message": _message(error)}
+            for error in exc.errors
+        ],
+    )
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return "the request body is not valid JSON"
+    message = str(error.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja answers an unparsable body with a bare 400; make it the usual 422 problem list."""
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        return _problems(request, [{"field": "(body)", "message": "is not valid JSON"}])
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(FactsInvalid)
+def _invalid_facts(request: HttpRequest, exc: FactsInvalid) -> HttpResponse:
+    return _problems(request, exc.as_list())
+
+
+@api.exception_handler(IntakeInvalid)
+def _invalid_intake(request: HttpRequest, exc: IntakeInvalid) -> HttpResponse:
+    return _problems(
+        request,
+        [
+            {"field": field, "message": message}
+            for field, messages in exc.errors.items()
+            for message in messages
+        ],
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(exc) or "Your role does not allow this."}, status=403
+    )
+
+
+@api.exception_handler(ServiceError)
+def _refused(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    """Conflicts, locks and refusals by the screening's current state (open flags, info flags)."""
+    return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(RuleSetVersionNotFound)
+def _no_rule_set(request: HttpRequest, exc: RuleSetVersionNotFound) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=503)
+
+
+def _open_to_api_clients(
+    patterns: list[URLPattern | URLResolver],
+) -> list[URLPattern | URLResolver]:
+    """Exempt the API from LoginRequiredMiddleware: API calls authenticate themselves and get a
+    401 answer, never a redirect to the login page."""
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback = login_not_required(_plain(pattern.callback))
+    return patterns
+
+
+def _plain(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A function wrapper (bound methods take no attributes), keeping `csrf_exempt`."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def urls() -> tuple[list[URLPattern | URLResolver], str, str]:
+    from screening.api import routes  # noqa: F401  (registers the operations)
+
+    patterns, app_name, namespace = api.urls
+    return _open_to_api_clients(patterns), app_name, namespace

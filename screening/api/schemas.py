@@ -1,0 +1,136 @@
+"""Request and response bodies of the API. Facts and results use the engine's own models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field, field_validator
+
+from screening.models import FlagReview
+
+
+class FieldProblem(Schema):
+    """One problem with the input, as the data dictionary's `{field, message}`."""
+
+    field: str
+    message: str
+
+
+class Detail(Schema):
+    """Why a request was refused, in a sentence."""
+
+    detail: str
+
+
+class PatientIn(Schema):
+    mrn: str = Field(min_length=1, max_length=32)
+    family_name: str = Field(min_length=1, max_length=100)
+    given_names: str = Field(min_length=1, max_length=150)
+    date_of_birth: date
+    sex_at_birth: Literal["female", "male", "intersex"]
+
+    @field_validator("mrn", "family_name", "given_names")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class PatientOut(Schema):
+    uuid: UUID
+    mrn: str
+    family_name: str
+    given_names: str
+    date_of_birth: date
+    sex_at_birth: str
+    created_at: datetime
+
+
+class IntakeOut(Schema):
+    uuid: UUID
+    patient: UUID
+    status: Literal["draft", "locked"]
+    version: int = Field(
+        description="Send it back when saving (or as If-Match) to detect conflicts."
+    )
+    amends: UUID | None = Field(description="The signed screening this intake amends.")
+    answers: dict[str, Any] = Field(
+        description="The recorded facts, as the data dictionary's facts document without "
+        "age_years, date_of_birth, sex_at_birth and screening_date (the patient record's)."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class IntakeUpdate(Schema):
+    version: int | None = Field(
+        default=None,
+        description="The version you read; or send it as an If-Match header. A stale version is "
+        "refused with 409.",
+    )
+    answers: dict[str, Any] = Field(
+        description="Every recorded answer (a save replaces them all; absent = not recorded)."
+    )
+
+
+class RuleSetOut(Schema):
+    name: str
+    version: int
+
+
+class ReviewOut(Schema):
+    rule: str
+    severity: str
+    kind: str
+    reason_code: str
+    reason: str
+    reviewed_by: str
+    reviewed_at: datetime
+
+
+class ScreeningSummary(Schema):
+    uuid: UUID
+    patient: UUID
+    intake: UUID
+    status: Literal["unsigned", "superseded", "signed"]
+    disposition: str
+    urgent: bool
+    ruleset: RuleSetOut
+    screening_date: date
+    run_by: str
+    run_at: datetime
+    signed_by: str | None
+    signed_at: datetime | None
+
+
+class ScreeningOut(ScreeningSummary):
+    facts: dict[str, Any] = Field(description="The input facts as evaluated.")
+    result: dict[str, Any] = Field(description="The result, as the data dictionary defines it.")
+    reviews: list[ReviewOut]
+    pending_flags: list[str] = Field(description="Flags still to handle before signing.")
+
+
+class ScreeningPage(Schema):
+    items: list[ScreeningSummary]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class AcknowledgeIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give a reason: it is kept with the screening")
+        return value.strip()
+
+
+class OverrideIn(AcknowledgeIn):
+    reason_code: Literal[tuple(FlagReview.OverrideReason.values)]  # type: ignore[valid-type]

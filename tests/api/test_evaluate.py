@@ -1,0 +1,141 @@
+"""POST /screenings/evaluate: the data dictionary's result for every vignette, 422 for invalid
+documents, never a server error."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from rules.engine import IntakeFacts
+from screening.models import AuditEvent
+from tests.api.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+VIGNETTES = Path(settings.BASE_DIR).parent / "shared" / "clinical" / "vignettes"
+if not VIGNETTES.is_dir():
+    VIGNETTES = Path(settings.BASE_DIR) / "rules" / "data" / "vignettes"
+VIGNETTE_FILES = sorted(VIGNETTES.glob("*.json"))
+
+
+def test_there_are_vignettes_to_check():
+    assert len(VIGNETTE_FILES) >= 14
+
+
+@pytest.mark.parametrize("path", VIGNETTE_FILES, ids=lambda p: p.stem)
+def test_vignette_result_matches_expected(as_clinician, path):
+    vignette = json.loads(path.read_text())
+    response = as_clinician.post("/screenings/evaluate", vignette["facts"])
+    assert response.status_code == 200, response.content
+    result = response.json()
+    expected = vignette["expected"]
+    assert result["disposition"] == expected["disposition"]
+    assert result["urgent"] == expected["urgent"]
+    assert {i["condition"]: i["status"] for i in result["indications"]} == expected["indications"]
+    assert sorted(f["rule"] for f in result["flags"]) == sorted(expected["flags"])
+    assert [m["fact"] for m in result["missing"]] == expected["missing"]
+    assert set(result) == {"ruleset", "disposition", "urgent", "indications", "flags", "missing"}
+    assert result["ruleset"]["name"] == "ketamine"
+
+
+def test_evaluate_stores_nothing(as_clinician):
+    before = AuditEvent.objects.count()
+    facts = json.loads(VIGNETTE_FILES[0].read_text())["facts"]
+    assert as_clinician.post("/screenings/evaluate", facts).status_code == 200
+    assert AuditEvent.objects.count() == before
+
+
+def test_invalid_facts_are_422_with_every_problem_by_field(as_clinician):
+    response = as_clinician.post(
+        "/screenings/evaluate",
+        {"phq9_total": 40, "pregancy_status": "pregnant", "systolic_bp": "high"},
+    )
+    assert response.status_code == 422
+    problems = response.json()
+    assert all(set(p) == {"field", "message"} for p in problems)
+    fields = {p["field"] for p in problems}
+    assert {"phq9_total", "pregancy_status", "systolic_bp"} <= fields
+
+
+def test_contradictory_facts_are_422(as_clinician):
+    response = as_clinician.post(
+        "/screenings/evaluate", {"age_years": 40, "date_of_birth": "1980-01-01"}
+    )
+    assert response.status_code == 422
+    assert response.json()[0]["field"] == "date_of_birth"
+
+
+@pytest.mark.parametrize("body", ["{not json", "", "[1, 2]", '"text"', "\xff"])
+def test_a_body_that_is_not_a_facts_object_is_422(as_clinician, body):
+    response = as_clinician.call("post", "/screenings/evaluate", body)
+    assert response.status_code == 422
+    assert response.json()[0]["field"] == "(document)"
+
+
+def test_reviewers_and_rule_admins_may_evaluate(as_reviewer, as_rule_admin):
+    assert as_reviewer.post("/screenings/evaluate", {}).status_code == 200
+    assert as_rule_admin.post("/screenings/evaluate", {}).status_code == 200
+
+
+def test_an_account_without_a_role_may_not_evaluate(as_outsider):
+    assert as_outsider.post("/screenings/evaluate", {}).status_code == 403
+
+
+def test_evaluate_without_a_token_is_401(anonymous):
+    assert anonymous.post("/screenings/evaluate", {}).status_code == 401
+
+
+# --- never a server error ------------------------------------------------------------------------
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+)
+_json = st.recursive(
+    _scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+_fact_names = st.sampled_from([*IntakeFacts.model_fields, "pregancy_status"])
+_documents = st.one_of(
+    _json,
+    st.dictionaries(_fact_names, _json, max_size=8),
+    st.dictionaries(
+        st.sampled_from(["cssrs", "antidepressant_trials", "diagnoses"]),
+        st.one_of(
+            st.dictionaries(st.text(max_size=20), _scalars, max_size=4),
+            st.lists(st.dictionaries(st.text(max_size=30), _scalars, max_size=4), max_size=3),
+        ),
+    ),
+)
+
+
+def test_generated_documents_never_cause_a_server_error(clinician):
+    client = client_for(clinician)
+
+    @hypothesis_settings(
+        max_examples=150,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(document=_documents)
+    def check(document):
+        response = client.post("/screenings/evaluate", document)
+        assert response.status_code in (200, 422), response.content
+        body = response.json()
+        if response.status_code == 422:
+            assert body
+            assert all(set(p) == {"field", "message"} for p in body)
+        else:
+            assert body["disposition"]
+
+    check()

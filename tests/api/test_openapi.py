@@ -1,0 +1,45 @@
+"""The OpenAPI document and the docs page (served from local static files, no CDN)."""
+
+import pytest
+from openapi_spec_validator import validate
+
+pytestmark = pytest.mark.django_db
+
+PATHS = {
+    "/api/v1/screenings/evaluate",
+    "/api/v1/screenings",
+    "/api/v1/screenings/{screening_uuid}",
+    "/api/v1/screenings/{screening_uuid}/flags/{rule_id}/acknowledge",
+    "/api/v1/screenings/{screening_uuid}/flags/{rule_id}/override",
+    "/api/v1/screenings/{screening_uuid}/sign",
+    "/api/v1/screenings/{screening_uuid}/fhir",
+    "/api/v1/patients",
+    "/api/v1/patients/{patient_uuid}",
+    "/api/v1/patients/{patient_uuid}/intakes",
+    "/api/v1/intakes/{intake_uuid}",
+    "/api/v1/intakes/{intake_uuid}/screenings",
+}
+
+
+def test_openapi_document_is_valid_and_lists_every_path(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    validate(document)
+    assert set(document["paths"]) >= PATHS
+    assert document["info"]["version"] == "1"
+    evaluate = document["paths"]["/api/v1/screenings/evaluate"]["post"]
+    assert evaluate["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/IntakeFacts"
+    }
+    assert "phq9_total" in document["components"]["schemas"]["IntakeFacts"]["properties"]
+
+
+def test_docs_page_loads_its_scripts_and_styles_locally(client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "/static/ninja/swagger-ui.css" in page
+    assert "cdn" not in page.lower()
+    assert "https://" not in page

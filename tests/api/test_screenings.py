@@ -1,0 +1,229 @@
+"""Screenings through the API: run, read, list, review flags, sign, export as FHIR R4."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
+
+from screening.models import AuditEvent, Screening
+from tests.factories import make_intake, make_patient
+
+pytestmark = pytest.mark.django_db
+
+
+def run(client, intake) -> dict:
+    response = client.post(f"/intakes/{intake.uuid}/screenings")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+@pytest.fixture
+def flagged_intake(patient, clinician):
+    """Pregnant (stop), suicidal intent (urgent) and PHQ-9 item 9 (review)."""
+    return make_intake(
+        patient=patient,
+        by=clinician,
+        pregnancy_status="pregnant",
+        phq9_item9=2,
+        gad7_total=12,
+        cssrs_active_thoughts=True,
+        cssrs_method=True,
+        cssrs_intent=True,
+        cssrs_plan=False,
+    )
+
+
+def test_clinician_runs_a_screening(as_clinician, intake, clinician):
+    body = run(as_clinician, intake)
+    assert body["disposition"] == "eligible"
+    assert body["status"] == "unsigned"
+    assert body["result"]["disposition"] == "eligible"
+    assert body["intake"] == str(intake.uuid)
+    assert body["run_by"] == clinician.username
+    assert AuditEvent.objects.filter(action="screening.run", object_id=body["uuid"]).exists()
+
+
+def test_reviewer_cannot_run_a_screening(as_reviewer, intake):
+    assert as_reviewer.post(f"/intakes/{intake.uuid}/screenings").status_code == 403
+    assert not Screening.objects.exists()
+
+
+def test_an_intake_that_cannot_be_evaluated_is_422(as_clinician, patient, clinician):
+    bad = make_intake(patient=patient, by=clinician, systolic_bp=80, diastolic_bp=120)
+    response = as_clinician.post(f"/intakes/{bad.uuid}/screenings")
+    assert response.status_code == 422
+    assert all(set(p) == {"field", "message"} for p in response.json())
+    assert not Screening.objects.exists()
+
+
+def test_reading_a_screening_is_audited(as_reviewer, as_clinician, intake, reviewer):
+    uuid = run(as_clinician, intake)["uuid"]
+    response = as_reviewer.get(f"/screenings/{uuid}")
+    assert response.status_code == 200
+    assert response.json()["facts"]["phq9_total"] == 19
+    assert AuditEvent.objects.filter(
+        action="screening.view", actor=reviewer, object_id=uuid, detail__page="api"
+    ).exists()
+
+
+def test_rule_admin_cannot_read_screenings(as_rule_admin, as_clinician, intake):
+    uuid = run(as_clinician, intake)["uuid"]
+    assert as_rule_admin.get(f"/screenings/{uuid}").status_code == 403
+    assert as_rule_admin.get("/screenings").status_code == 403
+    assert as_rule_admin.get(f"/screenings/{uuid}/fhir").status_code == 403
+
+
+def test_flags_are_handled_then_the_screening_is_signed(as_clinician, flagged_intake):
+    body = run(as_clinician, flagged_intake)
+    uuid = body["uuid"]
+    assert body["disposition"] == "contraindicated"
+    assert set(body["pending_flags"]) >= {"STOP-PREGNANCY", "URG-SUICIDE-RISK"}
+    early = as_clinician.post(f"/screenings/{uuid}/sign")
+    assert early.status_code == 409
+    assert "still open" in early.json()["detail"]
+    for flag in body["result"]["flags"]:
+        if flag["severity"] == "stop":
+            response = as_clinician.post(
+                f"/screenings/{uuid}/flags/{flag['rule']}/override",
+                {"reason_code": "specialist_approval", "reason": "MDT approved"},
+            )
+        elif flag["severity"] in ("urgent", "review"):
+            response = as_clinician.post(
+                f"/screenings/{uuid}/flags/{flag['rule']}/acknowledge", {"reason": "Seen"}
+            )
+        else:
+            continue
+        assert response.status_code == 200, response.content
+    signed = as_clinician.post(f"/screenings/{uuid}/sign")
+    assert signed.status_code == 200
+    assert signed.json()["status"] == "signed"
+    assert signed.json()["pending_flags"] == []
+    assert AuditEvent.objects.filter(action="screening.sign", object_id=uuid).exists()
+    assert AuditEvent.objects.filter(action="flag.overridden", object_id=uuid).exists()
+    assert AuditEvent.objects.filter(action="flag.acknowledged", object_id=uuid).exists()
+    again = as_clinician.post(f"/screenings/{uuid}/sign")
+    assert again.status_code == 409
+
+
+def test_a_stop_flag_cannot_be_merely_acknowledged(as_clinician, flagged_intake):
+    uuid = run(as_clinician, flagged_intake)["uuid"]
+    response = as_clinician.post(
+        f"/screenings/{uuid}/flags/STOP-PREGNANCY/acknowledge", {"reason": "fine"}
+    )
+    assert response.status_code == 409
+
+
+def test_an_override_needs_a_coded_reason_and_text(as_clinician, flagged_intake):
+    uuid = run(as_clinician, flagged_intake)["uuid"]
+    response = as_clinician.post(
+        f"/screenings/{uuid}/flags/STOP-PREGNANCY/override",
+        {"reason_code": "because", "reason": " "},
+    )
+    assert response.status_code == 422
+    assert {p["field"] for p in response.json()} == {"reason_code", "reason"}
+
+
+def test_reviewer_token_cannot_sign_or_review_flags(
+    as_reviewer, as_clinician, intake, flagged_intake
+):
+    uuid = run(as_clinician, intake)["uuid"]
+    assert as_reviewer.post(f"/screenings/{uuid}/sign").status_code == 403
+    flagged = run(as_clinician, flagged_intake)["uuid"]
+    response = as_reviewer.post(
+        f"/screenings/{flagged}/flags/URG-SUICIDE-RISK/acknowledge", {"reason": "x"}
+    )
+    assert response.status_code == 403
+    assert Screening.objects.get(uuid=uuid).status == "unsigned"
+
+
+def test_list_pages_with_a_cursor_and_filters(as_reviewer, clinician, reviewer):
+    from screening import services
+
+    screenings = []
+    for _ in range(5):
+        intake = make_intake(patient=make_patient(created_by=clinician), by=clinician)
+        screenings.append(services.screening_run(intake=intake, user=clinician))
+    flagged = make_intake(
+        patient=make_patient(created_by=clinician), by=clinician, pregnancy_status="pregnant"
+    )
+    stop = services.screening_run(intake=flagged, user=clinician)
+    seen, cursor = [], None
+    while True:
+        query = "/screenings?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = as_reviewer.get(query).json()
+        seen += [item["uuid"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 6
+    assert len(set(seen)) == 6
+    assert seen[0] == str(stop.uuid)  # newest first
+    contraindicated = as_reviewer.get("/screenings?disposition=contraindicated").json()
+    assert [item["uuid"] for item in contraindicated["items"]] == [str(stop.uuid)]
+    assert as_reviewer.get("/screenings?signed=true").json()["items"] == []
+    assert len(as_reviewer.get("/screenings?signed=false").json()["items"]) == 6
+    today = timezone.localdate()
+    assert len(as_reviewer.get(f"/screenings?run_from={today}").json()["items"]) == 6
+    yesterday = today - timedelta(days=1)
+    assert as_reviewer.get(f"/screenings?run_to={yesterday}").json()["items"] == []
+    assert AuditEvent.objects.filter(action="screening.list", actor=reviewer).exists()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["cursor=garbage", "disposition=maybe", "limit=0", "run_from=yesterday", "signed=perhaps"],
+)
+def test_bad_list_parameters_are_422(as_reviewer, query):
+    response = as_reviewer.get(f"/screenings?{query}")
+    assert response.status_code == 422
+    assert response.json()[0]["field"] == query.split("=")[0]
+
+
+# --- FHIR ----------------------------------------------------------------------------------------
+
+
+def test_fhir_export_is_a_valid_r4_bundle(as_clinician, flagged_intake, patient):
+    body = run(as_clinician, flagged_intake)
+    response = as_clinician.get(f"/screenings/{body['uuid']}/fhir")
+    assert response.status_code == 200
+    document = response.json()
+    bundle = Bundle.model_validate(document)
+    assert bundle.type == "collection"
+    resources = [entry.resource for entry in bundle.entry]
+    by_type = {}
+    for resource in resources:
+        by_type.setdefault(resource.get_resource_type(), []).append(resource)
+    (fhir_patient,) = by_type["Patient"]
+    assert fhir_patient.identifier[0].value == patient.mrn
+    (response_resource,) = by_type["QuestionnaireResponse"]
+    link_ids = {item.linkId for item in response_resource.item}
+    assert {"phq9_total", "pregnancy_status", "cssrs", "antidepressant_trials"} <= link_ids
+    observations = {
+        (o.code.coding[0].code if o.code.coding else o.code.text): o.valueInteger
+        for o in by_type["Observation"]
+    }
+    assert observations["44261-6"] == 19
+    assert observations["70274-6"] == 12
+    for observation in by_type["Observation"]:
+        assert observation.category[0].coding[0].code == "survey"
+    issues = {issue.code.coding[0].code: issue for issue in by_type["DetectedIssue"]}
+    flags = {f["rule"]: f for f in body["result"]["flags"] if f["severity"] != "info"}
+    assert set(issues) == set(flags)
+    assert issues["STOP-PREGNANCY"].severity == "high"
+    assert issues["URG-SUICIDE-RISK"].severity == "moderate"
+    assert issues["STOP-PREGNANCY"].detail == flags["STOP-PREGNANCY"]["message"]
+    assert [e.code[0].text for e in issues["STOP-PREGNANCY"].evidence] == flags["STOP-PREGNANCY"][
+        "because"
+    ]
+    assert AuditEvent.objects.filter(
+        action="screening.view", object_id=body["uuid"], detail__page="fhir"
+    ).exists()
+
+
+def test_fhir_export_of_an_eligible_screening_has_no_detected_issues(as_clinician, intake):
+    uuid = run(as_clinician, intake)["uuid"]
+    bundle = Bundle.model_validate(as_clinician.get(f"/screenings/{uuid}/fhir").json())
+    types = [entry.resource.get_resource_type() for entry in bundle.entry]
+    assert "DetectedIssue" not in types
+    assert types.count("Observation") == 1  # PHQ-9 only: the intake records no other scale
