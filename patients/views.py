@@ -20,6 +20,7 @@ from patients import services
 from patients.forms import SECTIONS, IntakeForm, PatientForm, PatientSearchForm
 from patients.models import Intake
 from patients.selectors import intake_for, intakes_visible_to, patient_for, patient_search
+from screening.audit import audit_record
 from screening.exceptions import ConflictError, IntakeInvalid, LockedError
 from screening.models import Screening
 from screening.permissions import role_required
@@ -125,6 +126,13 @@ def intake_edit(request: SignedInRequest, intake_uuid: object) -> HttpResponse:
     intake = intake_for(request.user, intake_uuid)
     is_clinician = has_role(request.user, Role.CLINICIAN)
     if request.method == "GET":
+        audit_record(
+            actor=request.user,
+            action="intake.view",
+            object_type="patients.intake",
+            object_id=str(intake.uuid),
+            detail={"page": "intake"},
+        )
         form = IntakeForm(intake=intake, read_only=intake.is_locked or not is_clinician)
         return _intake_page(request, intake, form)
     if not is_clinician:

@@ -132,7 +132,22 @@ class Screening(models.Model):
 
     class Meta:
         ordering = ["-run_at"]
-        indexes = [models.Index(fields=["run_by", "-run_at"])]
+        indexes = [
+            models.Index(fields=["run_by", "-run_at"]),
+            # Reviewers' list: keyset pages ordered by (run_at, id), one index per filter that
+            # narrows enough to lead (urgent is rare, so a partial index).
+            models.Index(fields=["run_at", "id"], name="screening_run_at_id"),
+            models.Index(fields=["disposition", "run_at", "id"], name="screening_disp_run_at"),
+            models.Index(fields=["status", "run_at", "id"], name="screening_status_run_at"),
+            models.Index(
+                fields=["ruleset_version", "run_at", "id"], name="screening_version_run_at"
+            ),
+            models.Index(
+                fields=["run_at", "id"],
+                condition=models.Q(urgent=True),
+                name="screening_urgent_run_at",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status="signed", signed_by__isnull=False, signed_at__isnull=False)
@@ -189,3 +204,37 @@ class FlagReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} {self.kind}"
+
+
+class ScreeningFlag(models.Model):
+    """A flag one screening raised, copied out of `Screening.result` so reviewers can filter by
+    rule and count overrides without reading JSON.
+
+    Written by `screening_run` with the screening; `flag_acknowledge` and `flag_override` copy
+    the review's kind and time here. `run_at` repeats the screening's, so analytics over a period
+    read this table alone.
+    """
+
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="fired_flags")
+    rule_id = models.CharField(max_length=40)
+    severity = models.CharField(max_length=8)
+    run_at = models.DateTimeField()
+    review_kind = models.CharField(max_length=12, choices=FlagReview.Kind.choices, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["screening", "rule_id"]
+        indexes = [
+            models.Index(fields=["rule_id", "run_at"], name="screeningflag_rule_run_at"),
+            models.Index(
+                fields=["screening"],
+                condition=models.Q(severity="stop", review_kind="overridden"),
+                name="screeningflag_overridden_stop",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["screening", "rule_id"], name="one_flag_per_rule"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on {self.screening_id}"

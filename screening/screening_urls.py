@@ -1,6 +1,6 @@
 """Screening results, flag review and sign-off (namespace `screening`)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from screening import views
 
@@ -20,4 +20,5 @@ urlpatterns = [
     ),
     path("<uuid:screening_uuid>/sign/", views.screening_sign, name="sign"),
     path("<uuid:screening_uuid>/amend/", views.screening_amend, name="amend"),
+    path("review/", include("screening.review_urls")),
 ]

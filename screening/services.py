@@ -24,7 +24,7 @@ from rules.models import RuleSetVersion
 from rules.selectors import published_version
 from screening.audit import audit_record
 from screening.exceptions import ConflictError, IntakeInvalid, LockedError, ServiceError
-from screening.models import FlagReview, Screening
+from screening.models import FlagReview, Screening, ScreeningFlag
 
 #: Flags a clinician must handle before signing: stops are overridden, the rest acknowledged.
 MUST_OVERRIDE = ("stop",)
@@ -88,6 +88,12 @@ def screening_run(
             amends=intake.amends,
             run_by=user,
             run_at=timezone.now(),
+        )
+        ScreeningFlag.objects.bulk_create(
+            ScreeningFlag(
+                screening=screening, rule_id=f.rule, severity=f.severity, run_at=screening.run_at
+            )
+            for f in result.flags
         )
         audit_record(
             actor=user,
@@ -204,6 +210,9 @@ def _review(
                 "reviewed_by": user,
                 "reviewed_at": timezone.now(),
             },
+        )
+        ScreeningFlag.objects.filter(screening=screening, rule_id=rule_id).update(
+            review_kind=kind, reviewed_at=review.reviewed_at
         )
         audit_record(
             actor=user,

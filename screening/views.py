@@ -22,6 +22,7 @@ from patients.models import Intake, SexAtBirth
 from patients.selectors import drafts_of, intakes_visible_to
 from patients.services import INTAKE_FIELDS
 from screening import services
+from screening.audit import audit_record
 from screening.exceptions import ServiceError
 from screening.forms import AcknowledgeForm, FlagReviewForm, OverrideForm
 from screening.models import FlagReview, Screening
@@ -139,7 +140,19 @@ def screening_detail(request: HttpRequest, screening_uuid: object) -> HttpRespon
     """The result of one screening, as it was shown when it was run; clinicians review and sign
     it here, reviewers read it."""
     screening = screening_for(request.user, screening_uuid)
+    record_view(request.user, screening, page="result")
     return render(request, DETAIL_TEMPLATE, _result_page(request.user, screening))
+
+
+def record_view(user: AbstractBaseUser | AnonymousUser, screening: Screening, *, page: str) -> None:
+    """Every look at a patient's screening is an audit event (`page` says which page)."""
+    audit_record(
+        actor=user,
+        action="screening.view",
+        object_type="screening.screening",
+        object_id=str(screening.uuid),
+        detail={"page": page},
+    )
 
 
 @require_POST
