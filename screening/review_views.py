@@ -38,8 +38,8 @@ from screening.views import (
     STATUS_COLOURS,
     Label,
     SignedInRequest,
-    _result_page,
     record_view,
+    result_page_context,
 )
 
 reviewers_only = role_required(Role.REVIEWER)
@@ -112,7 +112,7 @@ def screening_review(request: SignedInRequest, screening_uuid: object) -> HttpRe
     signature, amendments both ways and the audit trail of the screening and its intake."""
     screening = review_screening_for(request.user, screening_uuid)
     record_view(request.user, screening, page="review")
-    context = _result_page(request.user, screening)
+    context = result_page_context(request.user, screening)
     context.update(
         {
             "facts_rows": _fact_rows(screening.facts),

@@ -141,7 +141,7 @@ def screening_detail(request: HttpRequest, screening_uuid: object) -> HttpRespon
     it here, reviewers read it."""
     screening = screening_for(request.user, screening_uuid)
     record_view(request.user, screening, page="result")
-    return render(request, DETAIL_TEMPLATE, _result_page(request.user, screening))
+    return render(request, DETAIL_TEMPLATE, result_page_context(request.user, screening))
 
 
 def record_view(user: AbstractBaseUser | AnonymousUser, screening: Screening, *, page: str) -> None:
@@ -237,7 +237,7 @@ def _review_flag(
         else:
             messages.success(request, f"{rule_id} {done}.")
         return redirect("screening:detail", screening.uuid)
-    context = _result_page(request.user, screening, bound={rule_id: form})
+    context = result_page_context(request.user, screening, bound={rule_id: form})
     shown = any(flag["form"] is form for group in context["flag_groups"] for flag in group["flags"])
     if shown:
         return render(request, DETAIL_TEMPLATE, context, status=400)
@@ -249,7 +249,7 @@ def _review_flag(
     return redirect("screening:detail", screening.uuid)
 
 
-def _result_page(
+def result_page_context(
     user: AbstractBaseUser | AnonymousUser,
     screening: Screening,
     bound: dict[str, FlagReviewForm] | None = None,
