@@ -6,7 +6,7 @@ reviewers read them for audit; rule admins and accounts without a role see no pa
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -50,7 +50,7 @@ def intake_for(user: AbstractBaseUser | AnonymousUser, intake_uuid: object) -> I
     return get_object_or_404(intakes_visible_to(user), uuid=intake_uuid)
 
 
-def drafts_of(user: AbstractBaseUser) -> QuerySet[Intake]:
+def drafts_of(user: User) -> QuerySet[Intake]:
     """Draft intakes this clinician started or last saved, most recent first."""
     return intakes_visible_to(user).filter(
         Q(created_by=user) | Q(updated_by=user), status=Intake.Status.DRAFT

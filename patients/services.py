@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 
@@ -36,14 +36,14 @@ INTAKE_FIELDS = tuple(
 )
 
 
-def require_clinician(user: AbstractBaseUser) -> None:
+def require_clinician(user: User) -> None:
     if not has_role(user, Role.CLINICIAN):
         raise PermissionDenied("Only clinicians can do this.")
 
 
 def patient_register(
     *,
-    user: AbstractBaseUser,
+    user: User,
     mrn: str,
     family_name: str,
     given_names: str,
@@ -72,7 +72,7 @@ def patient_register(
 
 
 def intake_create(
-    *, patient: Patient, user: AbstractBaseUser, copy_from: Intake | None = None, amends: Any = None
+    *, patient: Patient, user: User, copy_from: Intake | None = None, amends: Any = None
 ) -> Intake:
     """Start a draft intake for `patient`, optionally copying another intake's answers."""
     require_clinician(user)
@@ -108,7 +108,7 @@ def intake_create(
 def intake_update(
     *,
     intake: Intake,
-    user: AbstractBaseUser,
+    user: User,
     expected_version: int,
     values: Mapping[str, Any],
     trials: Iterable[Mapping[str, Any]],

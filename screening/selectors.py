@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -24,7 +24,7 @@ def screening_for(user: AbstractBaseUser | AnonymousUser, screening_uuid: object
     return get_object_or_404(screenings_visible_to(user), uuid=screening_uuid)
 
 
-def recent_screenings_of(user: AbstractBaseUser, limit: int = 20) -> QuerySet[Screening]:
+def recent_screenings_of(user: User, limit: int = 20) -> QuerySet[Screening]:
     """The screenings this clinician ran (latest first), superseded runs left out."""
     return (
         screenings_visible_to(user)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -50,7 +50,7 @@ def rule_texts(version: RuleSetVersion) -> dict[str, dict[str, str]]:
 
 
 def screening_run(
-    *, intake: Intake, user: AbstractBaseUser, on: date | None = None
+    *, intake: Intake, user: User, on: date | None = None
 ) -> Screening:
     """Evaluate `intake` under the published rule set and store everything the clinician sees.
 
@@ -115,7 +115,7 @@ def screening_run(
 def intake_submit(
     *,
     intake: Intake,
-    user: AbstractBaseUser,
+    user: User,
     expected_version: int,
     values: dict[str, Any],
     trials: Iterable[dict[str, Any]],
@@ -142,7 +142,7 @@ def pending_flags(screening: Screening) -> list[dict[str, Any]]:
 
 
 def flag_acknowledge(
-    *, screening: Screening, rule_id: str, user: AbstractBaseUser, reason: str
+    *, screening: Screening, rule_id: str, user: User, reason: str
 ) -> FlagReview:
     """Acknowledge a review or urgent flag, with the clinician's reason."""
     return _review(
@@ -156,7 +156,7 @@ def flag_acknowledge(
 
 
 def flag_override(
-    *, screening: Screening, rule_id: str, user: AbstractBaseUser, reason_code: str, reason: str
+    *, screening: Screening, rule_id: str, user: User, reason_code: str, reason: str
 ) -> FlagReview:
     """Override a stop flag with a documented reason (a coded reason and free text)."""
     if reason_code not in FlagReview.OverrideReason.values:
@@ -175,7 +175,7 @@ def _review(
     *,
     screening: Screening,
     rule_id: str,
-    user: AbstractBaseUser,
+    user: User,
     kind: str,
     reason: str,
     reason_code: str,
@@ -230,7 +230,7 @@ def _review(
     return review
 
 
-def screening_sign(*, screening: Screening, user: AbstractBaseUser) -> Screening:
+def screening_sign(*, screening: Screening, user: User) -> Screening:
     """Sign a screening: every stop flag overridden and every urgent/review flag acknowledged.
     Locks the screening and its intake."""
     require_clinician(user)
@@ -259,7 +259,7 @@ def screening_sign(*, screening: Screening, user: AbstractBaseUser) -> Screening
     return screening
 
 
-def screening_amend(*, screening: Screening, user: AbstractBaseUser) -> Intake:
+def screening_amend(*, screening: Screening, user: User) -> Intake:
     """Start a new draft intake from a signed screening's intake, linked to the original."""
     require_clinician(user)
     if not screening.is_signed:
