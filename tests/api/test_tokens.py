@@ -3,7 +3,7 @@
 import hashlib
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from screening.api.models import ApiToken
 from screening.api.services import api_token_create, api_token_revoke
@@ -68,7 +68,9 @@ def test_nobody_revokes_another_users_token(clinician, other_clinician):
 
 def test_browser_session_needs_csrf_on_unsafe_methods(clinician, password):
     browser = Client(enforce_csrf_checks=True)
-    browser.login(username=clinician.username, password=password)
+    browser.login(
+        request=RequestFactory().post("/login/"), username=clinician.username, password=password
+    )
     assert browser.get("/api/v1/screenings").status_code == 200
     refused = browser.post(
         "/api/v1/screenings/evaluate", data="{}", content_type="application/json"

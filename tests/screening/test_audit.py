@@ -192,7 +192,9 @@ def test_a_user_with_audit_events_cannot_be_deleted(clinician):
 
 @pytest.mark.django_db
 def test_login_is_recorded(client, clinician, password):
-    assert client.login(username="casey", password=password)
+    assert client.login(
+        request=RequestFactory().post("/login/"), username="casey", password=password
+    )
 
     event = AuditEvent.objects.get(action="auth.login")
     assert (event.actor, event.actor_repr) == (clinician, "casey")
@@ -201,7 +203,7 @@ def test_login_is_recorded(client, clinician, password):
 
 @pytest.mark.django_db
 def test_logout_is_recorded(client, clinician, password):
-    client.login(username="casey", password=password)
+    client.login(request=RequestFactory().post("/login/"), username="casey", password=password)
 
     client.logout()
 
@@ -221,7 +223,9 @@ def test_logout_without_a_session_is_not_an_event(client):
 def test_failed_login_records_the_account_but_never_the_password(client, clinician):
     attempt = "Wrong-Password-7f3a"
 
-    assert not client.login(username="casey", password=attempt)
+    assert not client.login(
+        request=RequestFactory().post("/login/"), username="casey", password=attempt
+    )
 
     event = AuditEvent.objects.get(action="auth.login_failed")
     assert event.actor is None
@@ -238,7 +242,9 @@ def test_failed_login_records_the_account_but_never_the_password(client, clinici
 @pytest.mark.django_db
 def test_failed_login_with_an_unknown_username_stores_nothing_that_was_typed(client, password):
     # A password typed into the username box is the classic way secrets reach logs.
-    assert not client.login(username=password, password="anything")
+    assert not client.login(
+        request=RequestFactory().post("/login/"), username=password, password="anything"
+    )
 
     event = AuditEvent.objects.get(action="auth.login_failed")
     assert event.detail["username"] is None

@@ -1,0 +1,97 @@
+"""Sign-in throttling (django-axes): five failures for one username from one address lock that
+pair for 15 minutes, with a page saying so; other accounts keep working."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.urls import reverse
+from django.utils import timezone
+
+from screening.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+LOCKED = "Sign-in locked"
+
+
+def sign_in(client, username: str, password: str):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def fail_five_times(client, username: str) -> None:
+    for attempt in range(5):
+        sign_in(client, username, f"wrong-{attempt}")
+
+
+def test_four_failures_still_allow_the_right_password(client, clinician, password):
+    for attempt in range(4):
+        response = sign_in(client, "casey", f"wrong-{attempt}")
+        assert response.status_code == 200
+        assert LOCKED not in response.content.decode()
+
+    response = sign_in(client, "casey", password)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+
+
+def test_five_failures_lock_the_account_even_with_the_right_password(client, clinician, password):
+    fail_five_times(client, "casey")
+
+    response = sign_in(client, "casey", password)
+
+    assert response.status_code == 429
+    content = response.content.decode()
+    assert LOCKED in content
+    assert "locked for 15 minutes" in content
+    assert client.get(reverse("home"))["Location"].startswith(reverse("login"))
+
+
+def test_failed_sign_ins_are_still_audit_events(client, clinician):
+    fail_five_times(client, "casey")
+
+    assert AuditEvent.objects.filter(action="auth.login_failed").count() == 5
+
+
+def test_a_locked_account_does_not_lock_out_colleagues(client, clinician, reviewer, password):
+    fail_five_times(client, "casey")
+
+    response = sign_in(client, "riley", password)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+
+
+def test_the_lock_is_per_address(client, clinician, password):
+    fail_five_times(client, "casey")
+
+    response = client.post(
+        reverse("login"),
+        {"username": "casey", "password": password},
+        REMOTE_ADDR="198.51.100.20",
+    )
+
+    assert response.status_code == 302
+
+
+def test_the_lock_lifts_after_fifteen_minutes(client, clinician, password, settings):
+    fail_five_times(client, "casey")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+
+    response = sign_in(client, "casey", password)
+
+    assert timedelta(minutes=15) == settings.AXES_COOLOFF_TIME
+    assert response.status_code == 302
+
+
+def test_the_lock_out_records_never_hold_a_typed_password(client, clinician):
+    attempt = "Wrong-Password-7f3a"
+
+    sign_in(client, "casey", attempt)
+
+    stored = list(AccessAttempt.objects.values_list("get_data", "post_data", "username"))
+    assert stored
+    assert attempt.lower() not in repr(stored).lower()
