@@ -54,10 +54,14 @@ def main() -> None:
         sys.exit(f"no vignettes in {args.vignettes}")
     validated = [validate_facts(d, today=TODAY) for d in documents]
 
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
-    print(f"rule set: {ruleset.ref.name} v{ruleset.ref.version}, "
-          f"{len(ruleset.indications) + len(ruleset.considerations)} rules; "
-          f"{len(documents)} vignettes; {args.seconds:g} s per measurement")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}"
+    )
+    print(
+        f"rule set: {ruleset.ref.name} v{ruleset.ref.version}, "
+        f"{len(ruleset.indications) + len(ruleset.considerations)} rules; "
+        f"{len(documents)} vignettes; {args.seconds:g} s per measurement"
+    )
 
     only_validation, us = rate(lambda d: validate_facts(d, today=TODAY), documents, args.seconds)
     print(f"validation only:        {only_validation:>9,.0f} /s  ({us:.1f} µs each)")

@@ -80,7 +80,9 @@ def intake_document(intake: Intake, *, screening_date: date) -> dict[str, Any]:
 
 def intake_facts(intake: Intake, *, screening_date: date) -> Facts:
     """Validated facts for `intake` (raises `FactsInvalid` naming each field)."""
-    return validate_facts(intake_document(intake, screening_date=screening_date), today=screening_date)
+    return validate_facts(
+        intake_document(intake, screening_date=screening_date), today=screening_date
+    )
 
 
 def form_field(error: FieldError) -> str:

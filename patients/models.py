@@ -112,7 +112,9 @@ def _yes_no(verbose_name: str, help_text: str = "") -> models.BooleanField:  # t
     return models.BooleanField(verbose_name, null=True, blank=True, help_text=help_text)
 
 
-def _score(verbose_name: str, low: int, high: int, help_text: str = "") -> models.PositiveSmallIntegerField:  # type: ignore[type-arg]
+def _score(
+    verbose_name: str, low: int, high: int, help_text: str = ""
+) -> models.PositiveSmallIntegerField:  # type: ignore[type-arg]
     from django.core.validators import MaxValueValidator, MinValueValidator
 
     return models.PositiveSmallIntegerField(
@@ -124,7 +126,9 @@ def _score(verbose_name: str, low: int, high: int, help_text: str = "") -> model
     )
 
 
-def _choice(verbose_name: str, choices: type[models.TextChoices], help_text: str = "") -> models.CharField:  # type: ignore[type-arg]
+def _choice(
+    verbose_name: str, choices: type[models.TextChoices], help_text: str = ""
+) -> models.CharField:  # type: ignore[type-arg]
     return models.CharField(
         verbose_name, max_length=20, choices=choices.choices, blank=True, help_text=help_text
     )
@@ -161,9 +165,7 @@ class Intake(models.Model):
     # Demographics and pregnancy (age and sex come from the patient record)
     pregnancy_status = _choice("pregnancy status", PregnancyStatus)
     breastfeeding = _yes_no("breastfeeding")
-    planning_pregnancy = _yes_no(
-        "planning a pregnancy", "Within the planned course of treatment."
-    )
+    planning_pregnancy = _yes_no("planning a pregnancy", "Within the planned course of treatment.")
 
     # Diagnoses and current episode
     diagnoses = models.JSONField(
@@ -239,12 +241,8 @@ class Intake(models.Model):
     # Psychiatric history
     psychosis_current = _yes_no("active psychotic symptoms")
     psychosis_history = _yes_no("past psychotic disorder or episode")
-    family_history_schizophrenia = _yes_no(
-        "first-degree relative with schizophrenia"
-    )
-    substance_use_disorder = _choice(
-        "substance use disorder", SubstanceUse, "Including alcohol."
-    )
+    family_history_schizophrenia = _yes_no("first-degree relative with schizophrenia")
+    substance_use_disorder = _choice("substance use disorder", SubstanceUse, "Including alcohol.")
     ketamine_misuse_history = _yes_no("ketamine or PCP misuse")
     prior_ketamine_response = _choice("prior ketamine treatment", PriorKetamineResponse)
 

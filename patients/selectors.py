@@ -52,6 +52,8 @@ def intake_for(user: AbstractBaseUser | AnonymousUser, intake_uuid: object) -> I
 
 def drafts_of(user: User) -> QuerySet[Intake]:
     """Draft intakes this clinician started or last saved, most recent first."""
-    return intakes_visible_to(user).filter(
-        Q(created_by=user) | Q(updated_by=user), status=Intake.Status.DRAFT
-    ).order_by("-updated_at")
+    return (
+        intakes_visible_to(user)
+        .filter(Q(created_by=user) | Q(updated_by=user), status=Intake.Status.DRAFT)
+        .order_by("-updated_at")
+    )

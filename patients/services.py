@@ -144,7 +144,11 @@ def intake_update(
             action="intake.save",
             object_type="patients.intake",
             object_id=str(intake.uuid),
-            detail={"version": intake.version, "recorded": _recorded(values), "trials": len(trial_rows)},
+            detail={
+                "version": intake.version,
+                "recorded": _recorded(values),
+                "trials": len(trial_rows),
+            },
         )
     return intake
 

@@ -150,7 +150,9 @@ class Screening(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status="signed", signed_by__isnull=False, signed_at__isnull=False)
+                condition=models.Q(
+                    status="signed", signed_by__isnull=False, signed_at__isnull=False
+                )
                 | (~models.Q(status="signed") & models.Q(signed_by__isnull=True)),
                 name="screening_signed_has_signer",
             ),

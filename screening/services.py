@@ -49,9 +49,7 @@ def rule_texts(version: RuleSetVersion) -> dict[str, dict[str, str]]:
     }
 
 
-def screening_run(
-    *, intake: Intake, user: User, on: date | None = None
-) -> Screening:
+def screening_run(*, intake: Intake, user: User, on: date | None = None) -> Screening:
     """Evaluate `intake` under the published rule set and store everything the clinician sees.
 
     Earlier unsigned screenings of the same intake are superseded. Raises `IntakeInvalid`
@@ -126,7 +124,11 @@ def intake_submit(
     nothing is saved and the form keeps what the clinician typed."""
     with transaction.atomic():
         intake = intake_update(
-            intake=intake, user=user, expected_version=expected_version, values=values, trials=trials
+            intake=intake,
+            user=user,
+            expected_version=expected_version,
+            values=values,
+            trials=trials,
         )
         return screening_run(intake=intake, user=user, on=on)
 
@@ -141,9 +143,7 @@ def pending_flags(screening: Screening) -> list[dict[str, Any]]:
     ]
 
 
-def flag_acknowledge(
-    *, screening: Screening, rule_id: str, user: User, reason: str
-) -> FlagReview:
+def flag_acknowledge(*, screening: Screening, rule_id: str, user: User, reason: str) -> FlagReview:
     """Acknowledge a review or urgent flag, with the clinician's reason."""
     return _review(
         screening=screening,
@@ -197,7 +197,11 @@ def _review(
         if flag["severity"] == "info":
             raise ServiceError(f"{rule_id} is for information and needs no acknowledgement.")
         if kind != expected:
-            verb = "overridden with a documented reason" if expected == "overridden" else "acknowledged"
+            verb = (
+                "overridden with a documented reason"
+                if expected == "overridden"
+                else "acknowledged"
+            )
             raise ServiceError(f"A {flag['severity']} flag is {verb}.")
         review, created = FlagReview.objects.update_or_create(
             screening=screening,
@@ -289,6 +293,4 @@ def _lock_open(screening: Screening) -> Screening:
 
 
 def _review_summary(reviews: Iterable[FlagReview]) -> list[dict[str, str]]:
-    return [
-        {"rule": r.rule_id, "kind": r.kind, "reason_code": r.reason_code} for r in reviews
-    ]
+    return [{"rule": r.rule_id, "kind": r.kind, "reason_code": r.reason_code} for r in reviews]

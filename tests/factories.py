@@ -61,7 +61,9 @@ TWO_FAILED_TRIALS = (
 )
 
 
-def make_patient(*, created_by, born: date = date(1984, 3, 1), sex: str = "female", **extra) -> Patient:
+def make_patient(
+    *, created_by, born: date = date(1984, 3, 1), sex: str = "female", **extra
+) -> Patient:
     number = next(_mrn)
     values = {
         "mrn": f"MRN{number}",
@@ -75,9 +77,7 @@ def make_patient(*, created_by, born: date = date(1984, 3, 1), sex: str = "femal
     return Patient.objects.create(**values)
 
 
-def make_intake(
-    *, patient: Patient, by, trials=TWO_FAILED_TRIALS, **answers: Any
-) -> Intake:
+def make_intake(*, patient: Patient, by, trials=TWO_FAILED_TRIALS, **answers: Any) -> Intake:
     """An intake with the eligible-TRD answers, overridden by `answers`."""
     values = {**ELIGIBLE_TRD, **answers}
     intake = Intake.objects.create(patient=patient, created_by=by, updated_by=by, **values)

@@ -6,102 +6,556 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AntidepressantTrial',
+            name="AntidepressantTrial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('drug', models.CharField(max_length=80)),
-                ('weeks_at_adequate_dose', models.PositiveSmallIntegerField(help_text='Weeks at an adequate dose (0–104).')),
-                ('outcome', models.CharField(choices=[('no_response', 'No response (< 25% improvement)'), ('partial_response', 'Partial response (25–49%)'), ('response', 'Response (≥ 50%)'), ('remission', 'Remission'), ('intolerance', 'Stopped for side effects'), ('ongoing', 'Ongoing')], max_length=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("drug", models.CharField(max_length=80)),
+                (
+                    "weeks_at_adequate_dose",
+                    models.PositiveSmallIntegerField(
+                        help_text="Weeks at an adequate dose (0–104)."
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("no_response", "No response (< 25% improvement)"),
+                            ("partial_response", "Partial response (25–49%)"),
+                            ("response", "Response (≥ 50%)"),
+                            ("remission", "Remission"),
+                            ("intolerance", "Stopped for side effects"),
+                            ("ongoing", "Ongoing"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['intake', 'position', 'pk'],
+                "ordering": ["intake", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Intake',
+            name="Intake",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('locked', 'Locked (signed)')], default='draft', max_length=10)),
-                ('version', models.PositiveIntegerField(default=1, help_text='Bumped by every save.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('pregnancy_status', models.CharField(blank=True, choices=[('pregnant', 'Pregnant'), ('not_pregnant', 'Not pregnant'), ('not_applicable', 'Not applicable (cannot become pregnant)')], max_length=20, verbose_name='pregnancy status')),
-                ('breastfeeding', models.BooleanField(blank=True, null=True, verbose_name='breastfeeding')),
-                ('planning_pregnancy', models.BooleanField(blank=True, help_text='Within the planned course of treatment.', null=True, verbose_name='planning a pregnancy')),
-                ('diagnoses', models.JSONField(blank=True, help_text='List of Diagnosis values; [] = none of these; null = not recorded.', null=True)),
-                ('current_mood_episode', models.CharField(blank=True, choices=[('depressive', 'Depressive'), ('manic', 'Manic'), ('hypomanic', 'Hypomanic'), ('mixed', 'Mixed'), ('euthymic', 'Euthymic (no current episode)')], max_length=20, verbose_name='current mood episode')),
-                ('antidepressant_trials_recorded', models.CharField(blank=True, choices=[('none', 'None tried in this episode'), ('listed', 'Trials listed below')], max_length=20, verbose_name='antidepressant trials in the current episode')),
-                ('failed_anxiety_treatments', models.PositiveSmallIntegerField(blank=True, help_text='Adequate trials (SSRI/SNRI, evidence-based psychotherapy) for GAD, PTSD or OCD without adequate response (0–20).', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(20)], verbose_name='failed first-line anxiety treatments')),
-                ('failed_pain_treatments', models.PositiveSmallIntegerField(blank=True, help_text='Adequate trials for fibromyalgia or CRPS without adequate relief (0–20).', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(20)], verbose_name='failed conventional pain treatments')),
-                ('phq9_total', models.PositiveSmallIntegerField(blank=True, help_text='0–27', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(27)], verbose_name='PHQ-9 total')),
-                ('phq9_item9', models.PositiveSmallIntegerField(blank=True, help_text='Thoughts of death or self-harm (0–3).', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3)], verbose_name='PHQ-9 item 9')),
-                ('gad7_total', models.PositiveSmallIntegerField(blank=True, help_text='0–21', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(21)], verbose_name='GAD-7 total')),
-                ('pcl5_total', models.PositiveSmallIntegerField(blank=True, help_text='0–80', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(80)], verbose_name='PCL-5 total')),
-                ('ybocs_total', models.PositiveSmallIntegerField(blank=True, help_text='Original Y-BOCS, not Y-BOCS-II (0–40).', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(40)], verbose_name='Y-BOCS total')),
-                ('pain_nrs', models.PositiveSmallIntegerField(blank=True, help_text='Current average pain, numeric rating scale (0–10).', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)], verbose_name='pain (NRS)')),
-                ('cssrs_wish_dead', models.BooleanField(blank=True, null=True, verbose_name='Q1 wish to be dead')),
-                ('cssrs_active_thoughts', models.BooleanField(blank=True, null=True, verbose_name='Q2 active suicidal thoughts')),
-                ('cssrs_method', models.BooleanField(blank=True, help_text='Asked only when Q2 is yes.', null=True, verbose_name='Q3 thoughts of a method')),
-                ('cssrs_intent', models.BooleanField(blank=True, help_text='Asked only when Q2 is yes.', null=True, verbose_name='Q4 intent to act')),
-                ('cssrs_plan', models.BooleanField(blank=True, help_text='Asked only when Q2 is yes.', null=True, verbose_name='Q5 plan with intent')),
-                ('cssrs_behavior_past_3_months', models.BooleanField(blank=True, null=True, verbose_name='Q6 suicidal behaviour in the past 3 months')),
-                ('cssrs_behavior_lifetime', models.BooleanField(blank=True, null=True, verbose_name='Q6 suicidal behaviour ever')),
-                ('systolic_bp', models.PositiveSmallIntegerField(blank=True, help_text='mmHg (60–300).', null=True, validators=[django.core.validators.MinValueValidator(60), django.core.validators.MaxValueValidator(300)], verbose_name='systolic blood pressure')),
-                ('diastolic_bp', models.PositiveSmallIntegerField(blank=True, help_text='mmHg (30–200).', null=True, validators=[django.core.validators.MinValueValidator(30), django.core.validators.MaxValueValidator(200)], verbose_name='diastolic blood pressure')),
-                ('heart_rate', models.PositiveSmallIntegerField(blank=True, help_text='Beats per minute (20–250).', null=True, validators=[django.core.validators.MinValueValidator(20), django.core.validators.MaxValueValidator(250)], verbose_name='heart rate')),
-                ('hypersensitivity_to_ketamine', models.BooleanField(blank=True, help_text='To ketamine, esketamine or an excipient.', null=True, verbose_name='hypersensitivity to ketamine')),
-                ('aneurysmal_vascular_disease', models.BooleanField(blank=True, help_text='Aortic, intracranial or peripheral arterial aneurysm.', null=True, verbose_name='aneurysmal vascular disease')),
-                ('arteriovenous_malformation', models.BooleanField(blank=True, null=True, verbose_name='arteriovenous malformation')),
-                ('intracerebral_hemorrhage_history', models.BooleanField(blank=True, null=True, verbose_name='history of intracerebral haemorrhage')),
-                ('cardiovascular_disease', models.CharField(blank=True, choices=[('none', 'None'), ('controlled', 'Controlled'), ('poorly_controlled', 'Poorly controlled')], help_text='Arrhythmia, MI, heart failure, valve disease, stroke or cerebrovascular disease.', max_length=20, verbose_name='cardiovascular disease')),
-                ('hypertensive_encephalopathy_history', models.BooleanField(blank=True, null=True, verbose_name='history of hypertensive encephalopathy')),
-                ('elevated_intracranial_pressure', models.BooleanField(blank=True, null=True, verbose_name='raised intracranial pressure')),
-                ('elevated_intraocular_pressure', models.BooleanField(blank=True, help_text='Including uncontrolled glaucoma.', null=True, verbose_name='raised intraocular pressure')),
-                ('hepatic_impairment', models.CharField(blank=True, choices=[('none', 'None'), ('mild', 'Mild'), ('moderate', 'Moderate'), ('severe', 'Severe (about Child-Pugh C)')], max_length=20, verbose_name='hepatic impairment')),
-                ('cognitive_impairment', models.BooleanField(blank=True, help_text='Dementia or significant cognitive impairment.', null=True, verbose_name='cognitive impairment')),
-                ('psychosis_current', models.BooleanField(blank=True, null=True, verbose_name='active psychotic symptoms')),
-                ('psychosis_history', models.BooleanField(blank=True, null=True, verbose_name='past psychotic disorder or episode')),
-                ('family_history_schizophrenia', models.BooleanField(blank=True, null=True, verbose_name='first-degree relative with schizophrenia')),
-                ('substance_use_disorder', models.CharField(blank=True, choices=[('none', 'None'), ('in_remission', 'In remission'), ('active', 'Active')], help_text='Including alcohol.', max_length=20, verbose_name='substance use disorder')),
-                ('ketamine_misuse_history', models.BooleanField(blank=True, null=True, verbose_name='ketamine or PCP misuse')),
-                ('prior_ketamine_response', models.CharField(blank=True, choices=[('none', 'Never treated with ketamine'), ('responded', 'Responded'), ('no_response', 'No response'), ('adverse_reaction', 'Adverse reaction')], max_length=20, verbose_name='prior ketamine treatment')),
-                ('benzodiazepine_dose_mg_diazepam_eq', models.DecimalField(blank=True, decimal_places=1, help_text='Daily dose in mg diazepam equivalents (0–200); 0 = not taking.', max_digits=5, null=True, verbose_name='benzodiazepine dose')),
-                ('takes_lamotrigine', models.BooleanField(blank=True, null=True, verbose_name='takes lamotrigine')),
-                ('takes_maoi', models.BooleanField(blank=True, null=True, verbose_name='takes an MAOI')),
-                ('takes_stimulant', models.BooleanField(blank=True, null=True, verbose_name='takes a psychostimulant')),
-                ('takes_opioid', models.BooleanField(blank=True, null=True, verbose_name='takes an opioid')),
-                ('takes_mood_stabilizer', models.BooleanField(blank=True, help_text='Lithium, valproate or an antipsychotic with antimanic effect.', null=True, verbose_name='takes a mood stabiliser')),
-                ('engaged_in_psychotherapy', models.BooleanField(blank=True, null=True, verbose_name='currently in psychotherapy')),
-                ('has_escort_home', models.BooleanField(blank=True, help_text='Someone to take the patient home after a session.', null=True, verbose_name='has an escort home')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("locked", "Locked (signed)")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, help_text="Bumped by every save."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "pregnancy_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("pregnant", "Pregnant"),
+                            ("not_pregnant", "Not pregnant"),
+                            ("not_applicable", "Not applicable (cannot become pregnant)"),
+                        ],
+                        max_length=20,
+                        verbose_name="pregnancy status",
+                    ),
+                ),
+                (
+                    "breastfeeding",
+                    models.BooleanField(blank=True, null=True, verbose_name="breastfeeding"),
+                ),
+                (
+                    "planning_pregnancy",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Within the planned course of treatment.",
+                        null=True,
+                        verbose_name="planning a pregnancy",
+                    ),
+                ),
+                (
+                    "diagnoses",
+                    models.JSONField(
+                        blank=True,
+                        help_text="List of Diagnosis values; [] = none of these; null = not recorded.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "current_mood_episode",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("depressive", "Depressive"),
+                            ("manic", "Manic"),
+                            ("hypomanic", "Hypomanic"),
+                            ("mixed", "Mixed"),
+                            ("euthymic", "Euthymic (no current episode)"),
+                        ],
+                        max_length=20,
+                        verbose_name="current mood episode",
+                    ),
+                ),
+                (
+                    "antidepressant_trials_recorded",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "None tried in this episode"),
+                            ("listed", "Trials listed below"),
+                        ],
+                        max_length=20,
+                        verbose_name="antidepressant trials in the current episode",
+                    ),
+                ),
+                (
+                    "failed_anxiety_treatments",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Adequate trials (SSRI/SNRI, evidence-based psychotherapy) for GAD, PTSD or OCD without adequate response (0–20).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(20),
+                        ],
+                        verbose_name="failed first-line anxiety treatments",
+                    ),
+                ),
+                (
+                    "failed_pain_treatments",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Adequate trials for fibromyalgia or CRPS without adequate relief (0–20).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(20),
+                        ],
+                        verbose_name="failed conventional pain treatments",
+                    ),
+                ),
+                (
+                    "phq9_total",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="0–27",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(27),
+                        ],
+                        verbose_name="PHQ-9 total",
+                    ),
+                ),
+                (
+                    "phq9_item9",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Thoughts of death or self-harm (0–3).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(3),
+                        ],
+                        verbose_name="PHQ-9 item 9",
+                    ),
+                ),
+                (
+                    "gad7_total",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="0–21",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(21),
+                        ],
+                        verbose_name="GAD-7 total",
+                    ),
+                ),
+                (
+                    "pcl5_total",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="0–80",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(80),
+                        ],
+                        verbose_name="PCL-5 total",
+                    ),
+                ),
+                (
+                    "ybocs_total",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Original Y-BOCS, not Y-BOCS-II (0–40).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(40),
+                        ],
+                        verbose_name="Y-BOCS total",
+                    ),
+                ),
+                (
+                    "pain_nrs",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Current average pain, numeric rating scale (0–10).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="pain (NRS)",
+                    ),
+                ),
+                (
+                    "cssrs_wish_dead",
+                    models.BooleanField(blank=True, null=True, verbose_name="Q1 wish to be dead"),
+                ),
+                (
+                    "cssrs_active_thoughts",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="Q2 active suicidal thoughts"
+                    ),
+                ),
+                (
+                    "cssrs_method",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Asked only when Q2 is yes.",
+                        null=True,
+                        verbose_name="Q3 thoughts of a method",
+                    ),
+                ),
+                (
+                    "cssrs_intent",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Asked only when Q2 is yes.",
+                        null=True,
+                        verbose_name="Q4 intent to act",
+                    ),
+                ),
+                (
+                    "cssrs_plan",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Asked only when Q2 is yes.",
+                        null=True,
+                        verbose_name="Q5 plan with intent",
+                    ),
+                ),
+                (
+                    "cssrs_behavior_past_3_months",
+                    models.BooleanField(
+                        blank=True,
+                        null=True,
+                        verbose_name="Q6 suicidal behaviour in the past 3 months",
+                    ),
+                ),
+                (
+                    "cssrs_behavior_lifetime",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="Q6 suicidal behaviour ever"
+                    ),
+                ),
+                (
+                    "systolic_bp",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="mmHg (60–300).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(60),
+                            django.core.validators.MaxValueValidator(300),
+                        ],
+                        verbose_name="systolic blood pressure",
+                    ),
+                ),
+                (
+                    "diastolic_bp",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="mmHg (30–200).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(30),
+                            django.core.validators.MaxValueValidator(200),
+                        ],
+                        verbose_name="diastolic blood pressure",
+                    ),
+                ),
+                (
+                    "heart_rate",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Beats per minute (20–250).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(20),
+                            django.core.validators.MaxValueValidator(250),
+                        ],
+                        verbose_name="heart rate",
+                    ),
+                ),
+                (
+                    "hypersensitivity_to_ketamine",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="To ketamine, esketamine or an excipient.",
+                        null=True,
+                        verbose_name="hypersensitivity to ketamine",
+                    ),
+                ),
+                (
+                    "aneurysmal_vascular_disease",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Aortic, intracranial or peripheral arterial aneurysm.",
+                        null=True,
+                        verbose_name="aneurysmal vascular disease",
+                    ),
+                ),
+                (
+                    "arteriovenous_malformation",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="arteriovenous malformation"
+                    ),
+                ),
+                (
+                    "intracerebral_hemorrhage_history",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="history of intracerebral haemorrhage"
+                    ),
+                ),
+                (
+                    "cardiovascular_disease",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "None"),
+                            ("controlled", "Controlled"),
+                            ("poorly_controlled", "Poorly controlled"),
+                        ],
+                        help_text="Arrhythmia, MI, heart failure, valve disease, stroke or cerebrovascular disease.",
+                        max_length=20,
+                        verbose_name="cardiovascular disease",
+                    ),
+                ),
+                (
+                    "hypertensive_encephalopathy_history",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="history of hypertensive encephalopathy"
+                    ),
+                ),
+                (
+                    "elevated_intracranial_pressure",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="raised intracranial pressure"
+                    ),
+                ),
+                (
+                    "elevated_intraocular_pressure",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Including uncontrolled glaucoma.",
+                        null=True,
+                        verbose_name="raised intraocular pressure",
+                    ),
+                ),
+                (
+                    "hepatic_impairment",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "None"),
+                            ("mild", "Mild"),
+                            ("moderate", "Moderate"),
+                            ("severe", "Severe (about Child-Pugh C)"),
+                        ],
+                        max_length=20,
+                        verbose_name="hepatic impairment",
+                    ),
+                ),
+                (
+                    "cognitive_impairment",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Dementia or significant cognitive impairment.",
+                        null=True,
+                        verbose_name="cognitive impairment",
+                    ),
+                ),
+                (
+                    "psychosis_current",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="active psychotic symptoms"
+                    ),
+                ),
+                (
+                    "psychosis_history",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="past psychotic disorder or episode"
+                    ),
+                ),
+                (
+                    "family_history_schizophrenia",
+                    models.BooleanField(
+                        blank=True,
+                        null=True,
+                        verbose_name="first-degree relative with schizophrenia",
+                    ),
+                ),
+                (
+                    "substance_use_disorder",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "None"),
+                            ("in_remission", "In remission"),
+                            ("active", "Active"),
+                        ],
+                        help_text="Including alcohol.",
+                        max_length=20,
+                        verbose_name="substance use disorder",
+                    ),
+                ),
+                (
+                    "ketamine_misuse_history",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="ketamine or PCP misuse"
+                    ),
+                ),
+                (
+                    "prior_ketamine_response",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "Never treated with ketamine"),
+                            ("responded", "Responded"),
+                            ("no_response", "No response"),
+                            ("adverse_reaction", "Adverse reaction"),
+                        ],
+                        max_length=20,
+                        verbose_name="prior ketamine treatment",
+                    ),
+                ),
+                (
+                    "benzodiazepine_dose_mg_diazepam_eq",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        help_text="Daily dose in mg diazepam equivalents (0–200); 0 = not taking.",
+                        max_digits=5,
+                        null=True,
+                        verbose_name="benzodiazepine dose",
+                    ),
+                ),
+                (
+                    "takes_lamotrigine",
+                    models.BooleanField(blank=True, null=True, verbose_name="takes lamotrigine"),
+                ),
+                (
+                    "takes_maoi",
+                    models.BooleanField(blank=True, null=True, verbose_name="takes an MAOI"),
+                ),
+                (
+                    "takes_stimulant",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="takes a psychostimulant"
+                    ),
+                ),
+                (
+                    "takes_opioid",
+                    models.BooleanField(blank=True, null=True, verbose_name="takes an opioid"),
+                ),
+                (
+                    "takes_mood_stabilizer",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Lithium, valproate or an antipsychotic with antimanic effect.",
+                        null=True,
+                        verbose_name="takes a mood stabiliser",
+                    ),
+                ),
+                (
+                    "engaged_in_psychotherapy",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="currently in psychotherapy"
+                    ),
+                ),
+                (
+                    "has_escort_home",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Someone to take the patient home after a session.",
+                        null=True,
+                        verbose_name="has an escort home",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-updated_at'],
+                "ordering": ["-updated_at"],
             },
         ),
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('mrn', models.CharField(max_length=32, unique=True, verbose_name='medical record number')),
-                ('family_name', models.CharField(max_length=100)),
-                ('given_names', models.CharField(max_length=150)),
-                ('date_of_birth', models.DateField()),
-                ('sex_at_birth', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('intersex', 'Intersex')], max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "mrn",
+                    models.CharField(
+                        max_length=32, unique=True, verbose_name="medical record number"
+                    ),
+                ),
+                ("family_name", models.CharField(max_length=100)),
+                ("given_names", models.CharField(max_length=150)),
+                ("date_of_birth", models.DateField()),
+                (
+                    "sex_at_birth",
+                    models.CharField(
+                        choices=[("female", "Female"), ("male", "Male"), ("intersex", "Intersex")],
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['family_name', 'given_names'],
+                "ordering": ["family_name", "given_names"],
             },
         ),
     ]

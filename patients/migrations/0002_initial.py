@@ -6,48 +6,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('patients', '0001_initial'),
-        ('screening', '0005_screening_flagreview_and_more'),
+        ("patients", "0001_initial"),
+        ("screening", "0005_screening_flagreview_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='intake',
-            name='amends',
-            field=models.ForeignKey(blank=True, help_text='The signed screening this intake amends.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='amendments', to='screening.screening'),
+            model_name="intake",
+            name="amends",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The signed screening this intake amends.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="amendments",
+                to="screening.screening",
+            ),
         ),
         migrations.AddField(
-            model_name='intake',
-            name='created_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="intake",
+            name="created_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='intake',
-            name='updated_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="intake",
+            name="updated_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='antidepressanttrial',
-            name='intake',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='trials', to='patients.intake'),
+            model_name="antidepressanttrial",
+            name="intake",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="trials",
+                to="patients.intake",
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='created_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="patient",
+            name="created_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='intake',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='intakes', to='patients.patient'),
+            model_name="intake",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="intakes",
+                to="patients.patient",
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['family_name', 'given_names'], name='patients_pa_family__55a737_idx'),
+            model_name="patient",
+            index=models.Index(
+                fields=["family_name", "given_names"], name="patients_pa_family__55a737_idx"
+            ),
         ),
     ]

@@ -5,7 +5,14 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 GRANTS = {
-    "clinician": ("add_patient", "change_patient", "view_patient", "add_intake", "change_intake", "view_intake"),
+    "clinician": (
+        "add_patient",
+        "change_patient",
+        "view_patient",
+        "add_intake",
+        "change_intake",
+        "view_intake",
+    ),
     "reviewer": ("view_patient", "view_intake"),
 }
 

@@ -8,72 +8,198 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0001_initial'),
-        ('rules', '0004_role_permissions'),
-        ('screening', '0004_reviewer_view_auditevent'),
+        ("patients", "0001_initial"),
+        ("rules", "0004_role_permissions"),
+        ("screening", "0004_reviewer_view_auditevent"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Screening',
+            name="Screening",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('status', models.CharField(choices=[('unsigned', 'Awaiting sign-off'), ('superseded', 'Superseded by a later run'), ('signed', 'Signed')], default='unsigned', max_length=10)),
-                ('screening_date', models.DateField(help_text='The date ages were computed for.')),
-                ('facts', models.JSONField(help_text='The input facts as evaluated.')),
-                ('result', models.JSONField(help_text="The engine's result, as shown.")),
-                ('rule_texts', models.JSONField(help_text="Each rule's text as shown, by rule ID.")),
-                ('disposition', models.CharField(db_index=True, max_length=20)),
-                ('urgent', models.BooleanField(default=False)),
-                ('run_at', models.DateTimeField()),
-                ('signed_at', models.DateTimeField(blank=True, null=True)),
-                ('amends', models.ForeignKey(blank=True, help_text='The signed screening this one amends.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='amended_by', to='screening.screening')),
-                ('intake', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='screenings', to='patients.intake')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='screenings', to='patients.patient')),
-                ('ruleset_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='screenings', to='rules.rulesetversion')),
-                ('run_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('signed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("unsigned", "Awaiting sign-off"),
+                            ("superseded", "Superseded by a later run"),
+                            ("signed", "Signed"),
+                        ],
+                        default="unsigned",
+                        max_length=10,
+                    ),
+                ),
+                ("screening_date", models.DateField(help_text="The date ages were computed for.")),
+                ("facts", models.JSONField(help_text="The input facts as evaluated.")),
+                ("result", models.JSONField(help_text="The engine's result, as shown.")),
+                (
+                    "rule_texts",
+                    models.JSONField(help_text="Each rule's text as shown, by rule ID."),
+                ),
+                ("disposition", models.CharField(db_index=True, max_length=20)),
+                ("urgent", models.BooleanField(default=False)),
+                ("run_at", models.DateTimeField()),
+                ("signed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "amends",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The signed screening this one amends.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="amended_by",
+                        to="screening.screening",
+                    ),
+                ),
+                (
+                    "intake",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="screenings",
+                        to="patients.intake",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="screenings",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "ruleset_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="screenings",
+                        to="rules.rulesetversion",
+                    ),
+                ),
+                (
+                    "run_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-run_at'],
+                "ordering": ["-run_at"],
             },
         ),
         migrations.CreateModel(
-            name='FlagReview',
+            name="FlagReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('rule_id', models.CharField(max_length=40)),
-                ('severity', models.CharField(max_length=8)),
-                ('kind', models.CharField(choices=[('acknowledged', 'Acknowledged'), ('overridden', 'Overridden')], max_length=12)),
-                ('reason_code', models.CharField(blank=True, choices=[('benefit_outweighs_risk', 'Benefit judged to outweigh the risk'), ('specialist_approval', 'Specialist or MDT approval documented'), ('information_incorrect', 'Recorded information is incorrect'), ('condition_resolved', 'Condition has resolved or is controlled'), ('other', 'Other (explained below)')], help_text='Overrides only.', max_length=30)),
-                ('reason', models.TextField()),
-                ('reviewed_at', models.DateTimeField()),
-                ('reviewed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('screening', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='screening.screening')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("rule_id", models.CharField(max_length=40)),
+                ("severity", models.CharField(max_length=8)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("acknowledged", "Acknowledged"), ("overridden", "Overridden")],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "reason_code",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("benefit_outweighs_risk", "Benefit judged to outweigh the risk"),
+                            ("specialist_approval", "Specialist or MDT approval documented"),
+                            ("information_incorrect", "Recorded information is incorrect"),
+                            ("condition_resolved", "Condition has resolved or is controlled"),
+                            ("other", "Other (explained below)"),
+                        ],
+                        help_text="Overrides only.",
+                        max_length=30,
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("reviewed_at", models.DateTimeField()),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "screening",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviews",
+                        to="screening.screening",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['screening', 'reviewed_at'],
+                "ordering": ["screening", "reviewed_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='screening',
-            index=models.Index(fields=['run_by', '-run_at'], name='screening_s_run_by__75cdd3_idx'),
+            model_name="screening",
+            index=models.Index(fields=["run_by", "-run_at"], name="screening_s_run_by__75cdd3_idx"),
         ),
         migrations.AddConstraint(
-            model_name='screening',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('signed_at__isnull', False), ('signed_by__isnull', False), ('status', 'signed')), models.Q(models.Q(('status', 'signed'), _negated=True), ('signed_by__isnull', True)), _connector='OR'), name='screening_signed_has_signer'),
+            model_name="screening",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("signed_at__isnull", False),
+                        ("signed_by__isnull", False),
+                        ("status", "signed"),
+                    ),
+                    models.Q(
+                        models.Q(("status", "signed"), _negated=True), ("signed_by__isnull", True)
+                    ),
+                    _connector="OR",
+                ),
+                name="screening_signed_has_signer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='flagreview',
-            constraint=models.UniqueConstraint(fields=('screening', 'rule_id'), name='one_review_per_flag'),
+            model_name="flagreview",
+            constraint=models.UniqueConstraint(
+                fields=("screening", "rule_id"), name="one_review_per_flag"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='flagreview',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'overridden'), _negated=True), models.Q(('reason_code', ''), _negated=True), _connector='OR'), name='override_has_reason_code'),
+            model_name="flagreview",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "overridden"), _negated=True),
+                    models.Q(("reason_code", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="override_has_reason_code",
+            ),
         ),
     ]

@@ -116,8 +116,16 @@ DROP FUNCTION IF EXISTS patients_trial_guard();
 _SNAPSHOT_CHANGED = " OR ".join(
     f"NEW.{column} IS NOT OLD.{column}"
     for column in (
-        "facts", "result", "rule_texts", "ruleset_version_id", "patient_id", "intake_id",
-        "disposition", "urgent", "screening_date", "run_at",
+        "facts",
+        "result",
+        "rule_texts",
+        "ruleset_version_id",
+        "patient_id",
+        "intake_id",
+        "disposition",
+        "urgent",
+        "screening_date",
+        "run_at",
     )
 )
 _PARENT = "(SELECT status FROM screening_screening WHERE id = {}.screening_id) IS NOT 'unsigned'"
@@ -155,9 +163,16 @@ SQLITE = [
 SQLITE_REVERSE = [
     f"DROP TRIGGER IF EXISTS {name}"
     for name in (
-        "screening_no_update", "screening_no_delete", "flagreview_no_insert",
-        "flagreview_no_update", "flagreview_no_delete", "intake_no_update", "intake_no_delete",
-        "trial_no_insert", "trial_no_update", "trial_no_delete",
+        "screening_no_update",
+        "screening_no_delete",
+        "flagreview_no_insert",
+        "flagreview_no_update",
+        "flagreview_no_delete",
+        "intake_no_update",
+        "intake_no_delete",
+        "trial_no_insert",
+        "trial_no_update",
+        "trial_no_delete",
     )
 ]
 

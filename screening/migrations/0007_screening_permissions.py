@@ -5,7 +5,14 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 GRANTS = {
-    "clinician": ("add_screening", "change_screening", "view_screening", "add_flagreview", "change_flagreview", "view_flagreview"),
+    "clinician": (
+        "add_screening",
+        "change_screening",
+        "view_screening",
+        "add_flagreview",
+        "change_flagreview",
+        "view_flagreview",
+    ),
     "reviewer": ("view_screening", "view_flagreview"),
 }
 

@@ -41,7 +41,9 @@ def test_pregnant_patient_with_trd_is_contraindicated_overridden_signed_and_lock
     flag.get_by_label("Coded reason").select_option(label="Benefit judged to outweigh the risk")
     flag.get_by_label("Documented reason").fill("Severe TRD; obstetric and psychiatric MDT agreed.")
     flag.get_by_role("button", name="Override").click()
-    expect(page.get_by_test_id("review-STOP-PREGNANCY")).to_contain_text("obstetric and psychiatric")
+    expect(page.get_by_test_id("review-STOP-PREGNANCY")).to_contain_text(
+        "obstetric and psychiatric"
+    )
 
     page.get_by_role("button", name="Sign", exact=True).click()
     expect(page.get_by_test_id("signature")).to_contain_text("locked")
@@ -54,7 +56,13 @@ def test_pregnant_patient_with_trd_is_contraindicated_overridden_signed_and_lock
     review = FlagReview.objects.get(screening=screening)
     assert (review.rule_id, review.reason_code) == ("STOP-PREGNANCY", "benefit_outweighs_risk")
     actions = list(AuditEvent.objects.values_list("action", flat=True))
-    for action in ("patient.register", "intake.create", "screening.run", "flag.overridden", "screening.sign"):
+    for action in (
+        "patient.register",
+        "intake.create",
+        "screening.run",
+        "flag.overridden",
+        "screening.sign",
+    ):
         assert action in actions
 
     # The intake behind a signed screening is read-only now.

@@ -61,7 +61,9 @@ def test_age_is_derived_from_the_date_of_birth_at_the_screening_date(clinician):
 
 
 def test_pregnant_patient_is_contraindicated(patient, clinician):
-    screening = run(make_intake(patient=patient, by=clinician, pregnancy_status="pregnant"), clinician)
+    screening = run(
+        make_intake(patient=patient, by=clinician, pregnancy_status="pregnant"), clinician
+    )
     assert screening.disposition == "contraindicated"
     assert [f["rule"] for f in screening.result["flags"]] == ["STOP-PREGNANCY"]
 
@@ -70,7 +72,9 @@ def test_unrecorded_pregnancy_status_of_a_woman_of_30_is_incomplete(clinician):
     patient = make_patient(created_by=clinician, born=date(1996, 1, 1))
     screening = run(make_intake(patient=patient, by=clinician, pregnancy_status=""), clinician)
     assert screening.disposition == "incomplete"
-    assert screening.result["missing"] == [{"fact": "pregnancy_status", "needed_by": ["STOP-PREGNANCY"]}]
+    assert screening.result["missing"] == [
+        {"fact": "pregnancy_status", "needed_by": ["STOP-PREGNANCY"]}
+    ]
 
 
 def test_an_invalid_intake_is_refused_by_field_and_nothing_is_stored(patient, clinician):
@@ -99,27 +103,49 @@ def test_a_clinician_cannot_sign_with_an_unacknowledged_review_flag(clinician):
     assert [f["rule"] for f in pending_flags(screening)] == ["REV-PEDIATRIC"]
     with pytest.raises(ServiceError, match="REV-PEDIATRIC still open"):
         screening_sign(screening=screening, user=clinician)
-    flag_acknowledge(screening=screening, rule_id="REV-PEDIATRIC", user=clinician, reason="Specialist agreed")
+    flag_acknowledge(
+        screening=screening, rule_id="REV-PEDIATRIC", user=clinician, reason="Specialist agreed"
+    )
     signed = screening_sign(screening=screening, user=clinician)
     assert signed.is_signed
     assert signed.signed_by == clinician
 
 
 def test_a_stop_flag_is_overridden_with_a_coded_reason_not_acknowledged(patient, clinician):
-    screening = run(make_intake(patient=patient, by=clinician, pregnancy_status="pregnant"), clinician)
+    screening = run(
+        make_intake(patient=patient, by=clinician, pregnancy_status="pregnant"), clinician
+    )
     with pytest.raises(ServiceError, match="overridden"):
         flag_acknowledge(screening=screening, rule_id="STOP-PREGNANCY", user=clinician, reason="ok")
     with pytest.raises(ServiceError, match="coded reason"):
-        flag_override(screening=screening, rule_id="STOP-PREGNANCY", user=clinician, reason_code="", reason="x")
+        flag_override(
+            screening=screening,
+            rule_id="STOP-PREGNANCY",
+            user=clinician,
+            reason_code="",
+            reason="x",
+        )
     with pytest.raises(ServiceError, match="Give a reason"):
-        flag_override(screening=screening, rule_id="STOP-PREGNANCY", user=clinician, reason_code="other", reason="  ")
+        flag_override(
+            screening=screening,
+            rule_id="STOP-PREGNANCY",
+            user=clinician,
+            reason_code="other",
+            reason="  ",
+        )
     review = flag_override(
-        screening=screening, rule_id="STOP-PREGNANCY", user=clinician,
-        reason_code="specialist_approval", reason="Obstetric MDT reviewed",
+        screening=screening,
+        rule_id="STOP-PREGNANCY",
+        user=clinician,
+        reason_code="specialist_approval",
+        reason="Obstetric MDT reviewed",
     )
     assert review.kind == FlagReview.Kind.OVERRIDDEN
     assert screening_sign(screening=screening, user=clinician).is_signed
-    assert AuditEvent.objects.filter(action="flag.overridden").get().detail["reason"] == "Obstetric MDT reviewed"
+    assert (
+        AuditEvent.objects.filter(action="flag.overridden").get().detail["reason"]
+        == "Obstetric MDT reviewed"
+    )
 
 
 def test_a_reviewer_cannot_sign_run_or_acknowledge(patient, clinician, reviewer):
@@ -141,7 +167,13 @@ def test_nobody_can_change_a_signed_screening(patient, clinician, other_clinicia
     with pytest.raises(LockedError):
         run(intake, other_clinician)
     with pytest.raises(LockedError):
-        intake_update(intake=intake, user=clinician, expected_version=intake.version, values={"phq9_total": 3}, trials=[])
+        intake_update(
+            intake=intake,
+            user=clinician,
+            expected_version=intake.version,
+            values={"phq9_total": 3},
+            trials=[],
+        )
 
 
 @pytest.mark.parametrize(
@@ -155,7 +187,9 @@ def test_nobody_can_change_a_signed_screening(patient, clinician, other_clinicia
     ],
 )
 def test_the_database_refuses_changes_to_a_signed_screening(patient, clinician, statement):
-    screening_sign(screening=run(make_intake(patient=patient, by=clinician), clinician), user=clinician)
+    screening_sign(
+        screening=run(make_intake(patient=patient, by=clinician), clinician), user=clinician
+    )
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)
 
@@ -168,7 +202,8 @@ def test_the_database_refuses_to_rewrite_what_an_unsigned_screening_showed(patie
 
 def test_amending_copies_the_intake_into_a_linked_draft(patient, clinician):
     original = screening_sign(
-        screening=run(make_intake(patient=patient, by=clinician, phq9_total=18), clinician), user=clinician
+        screening=run(make_intake(patient=patient, by=clinician, phq9_total=18), clinician),
+        user=clinician,
     )
     draft = screening_amend(screening=original, user=clinician)
     assert draft.status == Intake.Status.DRAFT
@@ -183,8 +218,20 @@ def test_amending_copies_the_intake_into_a_linked_draft(patient, clinician):
 def test_the_second_of_two_concurrent_draft_saves_is_refused(patient, clinician, other_clinician):
     intake = make_intake(patient=patient, by=clinician)
     opened_at = intake.version
-    intake_update(intake=intake, user=clinician, expected_version=opened_at, values={"phq9_total": 20}, trials=[])
+    intake_update(
+        intake=intake,
+        user=clinician,
+        expected_version=opened_at,
+        values={"phq9_total": 20},
+        trials=[],
+    )
     with pytest.raises(ConflictError, match="Another clinician saved"):
-        intake_update(intake=intake, user=other_clinician, expected_version=opened_at, values={"phq9_total": 5}, trials=[])
+        intake_update(
+            intake=intake,
+            user=other_clinician,
+            expected_version=opened_at,
+            values={"phq9_total": 5},
+            trials=[],
+        )
     intake.refresh_from_db()
     assert intake.phq9_total == 20
