@@ -58,10 +58,6 @@ class Token:
     position: int  # 1-based column
     length: int
 
-    @property
-    def value(self) -> str:
-        return self.text
-
 
 # --- syntax tree ---------------------------------------------------------------------------
 
