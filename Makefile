@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/screening
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test install lint format audit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Known vulnerabilities in the installed packages (pip-audit; exceptions need a written reason).
+audit: $(VENV)/.installed-dev
+	$(BIN)/python .ci/audit.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/engine.py
