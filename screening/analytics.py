@@ -85,7 +85,8 @@ def rule_stats(
     waits: dict[str, list[float]] = defaultdict(list)
     reviewed = flags.exclude(reviewed_at=None).values_list("rule_id", "run_at", "reviewed_at")
     for rule_id, run_at, reviewed_at in reviewed.iterator(chunk_size=5000):
-        waits[rule_id].append((reviewed_at - run_at).total_seconds())
+        if reviewed_at is not None:  # excluded above; the check is for the type checker
+            waits[rule_id].append((reviewed_at - run_at).total_seconds())
     return [
         RuleStats(
             rule_id=row["rule_id"],

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -81,7 +82,7 @@ def screening_list(request: SignedInRequest) -> HttpResponse:
 
 @require_GET
 @reviewers_only
-def screening_export_csv(request: SignedInRequest) -> HttpResponse:
+def screening_export_csv(request: SignedInRequest) -> HttpResponseBase:
     """The filtered list as CSV, streamed; the export and its filters are audited."""
     form, filters = _screening_filters(request)
     if filters is None:
@@ -287,7 +288,7 @@ def _row(screening: Screening) -> dict[str, Any]:
 
 def _fact_rows(facts: dict[str, Any]) -> list[tuple[str, str]]:
     """The facts snapshot as (name, value) pairs, nested answers spelled out."""
-    rows = []
+    rows: list[tuple[str, str]] = []
     for name, value in facts.items():
         if isinstance(value, dict):
             rows.extend((f"{name}.{key}", _show(item)) for key, item in value.items())

@@ -18,6 +18,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Field
 from django.utils import timezone
 
 from patients.models import Diagnosis, Intake
@@ -89,9 +90,12 @@ def _questionnaire_response(screening: Screening, patient_url: str) -> dict[str,
 
 def _label(name: str) -> str:
     try:
-        return str(Intake._meta.get_field(name).verbose_name)
+        field = Intake._meta.get_field(name)
     except FieldDoesNotExist:  # facts that are not intake columns keep their name
-        return name.replace("_", " ")
+        field = None
+    if isinstance(field, Field):
+        return str(field.verbose_name)
+    return name.replace("_", " ")
 
 
 def _item(name: str, value: Any) -> dict[str, Any]:

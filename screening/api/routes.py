@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -48,10 +49,13 @@ READERS = (Role.CLINICIAN, Role.REVIEWER)
 REFUSALS: dict[int | frozenset[int], Any] = {401: Detail, 403: Detail, 404: Detail}
 
 
-def require_role(request: HttpRequest, *roles: Role) -> None:
-    """403 unless the caller holds one of `roles` (as `role_required` does for the pages)."""
-    if not {role.value for role in roles} & roles_of(request.user):
+def require_role(request: HttpRequest, *roles: Role) -> User:
+    """The signed-in caller; 403 unless they hold one of `roles` (as `role_required` does for
+    the pages)."""
+    user = request.user
+    if not isinstance(user, User) or not {role.value for role in roles} & roles_of(user):
         raise PermissionDenied("Your role does not give access to this.")
+    return user
 
 
 # --- stateless screening -------------------------------------------------------------------------
@@ -101,10 +105,10 @@ def _patient_viewed(request: HttpRequest, patient: Patient) -> None:
 @patients_router.post(
     "", response={201: PatientOut, 409: Detail, 422: list[FieldProblem], **REFUSALS}
 )
-def patient_create(request: HttpRequest, payload: PatientIn) -> Status:
-    require_role(request, Role.CLINICIAN)
+def patient_create(request: HttpRequest, payload: PatientIn) -> Status[Any]:
+    user = require_role(request, Role.CLINICIAN)
     try:
-        patient = patient_services.patient_register(user=request.user, **payload.dict())
+        patient = patient_services.patient_register(user=user, **payload.dict())
     except IntegrityError:
         raise ConflictError(
             "A patient with this medical record number is already registered."
@@ -131,11 +135,11 @@ def patient_get(request: HttpRequest, patient_uuid: UUID) -> Patient:
 
 
 @patients_router.post("/{uuid:patient_uuid}/intakes", response={201: IntakeOut, **REFUSALS})
-def intake_create(request: HttpRequest, patient_uuid: UUID) -> Status:
+def intake_create(request: HttpRequest, patient_uuid: UUID) -> Status[Any]:
     """Start an empty draft intake for the patient."""
-    require_role(request, Role.CLINICIAN)
+    user = require_role(request, Role.CLINICIAN)
     patient = patient_for(request.user, patient_uuid)
-    intake = patient_services.intake_create(patient=patient, user=request.user)
+    intake = patient_services.intake_create(patient=patient, user=user)
     return Status(201, _intake_out(intake))
 
 
@@ -150,7 +154,7 @@ def _intake_out(intake: Intake) -> dict[str, Any]:
         "patient": intake.patient.uuid,
         "status": intake.status,
         "version": intake.version,
-        "amends": intake.amends.uuid if intake.amends_id else None,
+        "amends": intake.amends.uuid if intake.amends is not None else None,
         "answers": intake_answers(intake, today=timezone.localdate()),
         "created_at": intake.created_at,
         "updated_at": intake.updated_at,
@@ -185,14 +189,14 @@ def intake_update(
     request: HttpRequest, intake_uuid: UUID, payload: IntakeUpdate, response: HttpResponse
 ) -> dict[str, Any]:
     """Save a draft's answers if nobody saved it since the version you read (409 otherwise)."""
-    require_role(request, Role.CLINICIAN)
+    user = require_role(request, Role.CLINICIAN)
     intake = intake_for(request.user, intake_uuid)
     expected = _expected_version(request, payload.version)
     values, trials = answers_to_columns(
         payload.answers, patient=intake.patient, today=timezone.localdate()
     )
     intake = patient_services.intake_update(
-        intake=intake, user=request.user, expected_version=expected, values=values, trials=trials
+        intake=intake, user=user, expected_version=expected, values=values, trials=trials
     )
     response["ETag"] = _etag(intake)
     return _intake_out(intake)
@@ -217,11 +221,11 @@ def _expected_version(request: HttpRequest, version: int | None) -> int:
     "/{uuid:intake_uuid}/screenings",
     response={201: ScreeningOut, 409: Detail, 422: list[FieldProblem], **REFUSALS},
 )
-def screening_run(request: HttpRequest, intake_uuid: UUID) -> Status:
+def screening_run(request: HttpRequest, intake_uuid: UUID) -> Status[Any]:
     """Run the screening of the intake's saved answers under the published rule set."""
-    require_role(request, Role.CLINICIAN)
+    user = require_role(request, Role.CLINICIAN)
     intake = intake_for(request.user, intake_uuid)
-    screening = services.screening_run(intake=intake, user=request.user)
+    screening = services.screening_run(intake=intake, user=user)
     return Status(201, _screening_out(screening_for(request.user, screening.uuid)))
 
 
@@ -327,10 +331,10 @@ def flag_acknowledge(
     request: HttpRequest, screening_uuid: UUID, rule_id: str, payload: AcknowledgeIn
 ) -> dict[str, Any]:
     """Acknowledge an urgent or review flag with a reason."""
-    require_role(request, Role.CLINICIAN)
+    user = require_role(request, Role.CLINICIAN)
     screening = screening_for(request.user, screening_uuid)
     services.flag_acknowledge(
-        screening=screening, rule_id=rule_id, user=request.user, reason=payload.reason
+        screening=screening, rule_id=rule_id, user=user, reason=payload.reason
     )
     return _screening_out(screening_for(request.user, screening_uuid))
 
@@ -343,12 +347,12 @@ def flag_override(
     request: HttpRequest, screening_uuid: UUID, rule_id: str, payload: OverrideIn
 ) -> dict[str, Any]:
     """Override a stop flag with a coded reason and an explanation."""
-    require_role(request, Role.CLINICIAN)
+    user = require_role(request, Role.CLINICIAN)
     screening = screening_for(request.user, screening_uuid)
     services.flag_override(
         screening=screening,
         rule_id=rule_id,
-        user=request.user,
+        user=user,
         reason_code=payload.reason_code,
         reason=payload.reason,
     )
@@ -360,9 +364,9 @@ def flag_override(
 )
 def screening_sign(request: HttpRequest, screening_uuid: UUID) -> dict[str, Any]:
     """Sign: every stop flag overridden and every urgent/review flag acknowledged first."""
-    require_role(request, Role.CLINICIAN)
+    user = require_role(request, Role.CLINICIAN)
     screening = screening_for(request.user, screening_uuid)
-    services.screening_sign(screening=screening, user=request.user)
+    services.screening_sign(screening=screening, user=user)
     return _screening_out(screening_for(request.user, screening_uuid))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +16,7 @@ from screening.exceptions import LockedError, PermissionDenied
 TOKEN_MARK = "kst_"  # noqa: S105  (a public prefix, not a secret)
 
 
-def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token for `user`; returns the row and the token, which is never shown again."""
     token = TOKEN_MARK + secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -36,7 +36,7 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
     return row, token
 
 
-def api_token_revoke(*, token: ApiToken, user: AbstractBaseUser) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
     """Revoke one of `user`'s own tokens; it stops working at once."""
     if token.user_id != user.pk:
         raise PermissionDenied("You can revoke only your own tokens.")
@@ -57,7 +57,7 @@ def api_token_revoke(*, token: ApiToken, user: AbstractBaseUser) -> ApiToken:
     return token
 
 
-def api_token_user(token: str) -> AbstractBaseUser | None:
+def api_token_user(token: str) -> User | None:
     """The active user an unrevoked token belongs to (and note its use), or None."""
     row = (
         ApiToken.objects.select_related("user")

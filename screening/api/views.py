@@ -4,7 +4,7 @@ tokens and revokes them."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,14 +12,15 @@ from screening.api.forms import ApiTokenForm
 from screening.api.models import ApiToken
 from screening.api.services import api_token_create, api_token_revoke
 from screening.exceptions import ServiceError
+from screening.views import SignedInRequest
 
 
 @require_http_methods(["GET", "POST"])
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: SignedInRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST if request.method == "POST" else None)
     new_token = None
     if request.method == "POST" and form.is_valid():
-        _row, new_token = api_token_create(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+        _row, new_token = api_token_create(user=request.user, name=form.cleaned_data["name"])
         form = ApiTokenForm()
     response = render(
         request,
@@ -27,7 +28,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "new_token": new_token,
-            "tokens": ApiToken.objects.filter(user=request.user),  # type: ignore[misc]
+            "tokens": ApiToken.objects.filter(user=request.user),
         },
     )
     if new_token:
@@ -37,10 +38,10 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def token_revoke(request: HttpRequest, token_uuid: object) -> HttpResponse:
-    token = get_object_or_404(ApiToken, uuid=token_uuid, user=request.user)  # type: ignore[misc]
+def token_revoke(request: SignedInRequest, token_uuid: object) -> HttpResponse:
+    token = get_object_or_404(ApiToken, uuid=token_uuid, user=request.user)
     try:
-        api_token_revoke(token=token, user=request.user)  # type: ignore[arg-type]
+        api_token_revoke(token=token, user=request.user)
     except ServiceError as error:
         messages.error(request, str(error))
     else:
