@@ -28,6 +28,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
@@ -277,16 +278,21 @@ class TrialForm(forms.Form):
         if read_only:
             for field in self.fields.values():
                 field.disabled = True
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        # Built when the page is drawn: a submitted form that validates is never drawn.
+        helper = FormHelper(self)
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.layout = Layout(
             Row(
                 Column("drug", css_class="col-md-5"),
                 Column(AppendedText("weeks_at_adequate_dose", "weeks"), css_class="col-md-3"),
                 Column("outcome", css_class="col-md-4"),
             )
         )
+        return helper
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -310,7 +316,14 @@ class TrialForm(forms.Form):
 
 class BaseTrialFormSet(forms.BaseFormSet[TrialForm]):
     def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
-        return {**super().get_form_kwargs(index), "read_only": self.read_only}
+        # Every row is cleaned: a row is blank by what it holds (`TrialForm.clean`), never by
+        # matching the stored trial at its index, which BaseFormSet would skip unvalidated for
+        # rows past the posted INITIAL_FORMS count (silently dropping that trial on save).
+        return {
+            **super().get_form_kwargs(index),
+            "read_only": self.read_only,
+            "empty_permitted": False,
+        }
 
     def __init__(self, *args: Any, read_only: bool = False, **kwargs: Any) -> None:
         self.read_only = read_only
@@ -323,12 +336,29 @@ class BaseTrialFormSet(forms.BaseFormSet[TrialForm]):
         return [form.row for form in self.forms if form.row is not None]
 
 
+#: Most trials one intake lists. Also the most rows the form builds, whatever TOTAL_FORMS says.
+MAX_TRIALS = 40
+
 TrialFormSet = cast(
     type[BaseTrialFormSet],
     forms.formset_factory(
-        TrialForm, formset=BaseTrialFormSet, extra=1, max_num=40, validate_max=True
+        TrialForm,
+        formset=BaseTrialFormSet,
+        extra=1,
+        max_num=MAX_TRIALS,
+        absolute_max=MAX_TRIALS,
+        validate_max=True,
     ),
 )
+
+#: The formset's own errors, about the trial list as a whole, in words (by Django's error code).
+TRIAL_LIST_ERRORS = {
+    "too_many_forms": f"List at most {MAX_TRIALS} trials.",
+    "missing_management_form": (
+        "The list of trials on this page arrived incomplete, so no trial was read: "
+        "reload the intake and enter the trials again."
+    ),
+}
 
 
 class TemplateBlock:
@@ -406,6 +436,9 @@ class IntakeForm(forms.ModelForm[Intake]):
         self.read_only = read_only
         self.patient = intake.patient
         self.initial["diagnoses"] = DiagnosesField.initial_for(intake.diagnoses)
+        # A submitted trial list is read from the submission alone; only a page drawn from the
+        # stored intake needs the stored trials.
+        stored_trials = intake.trials.all() if data is None else []
         self.trials = TrialFormSet(
             data,
             prefix="trials",
@@ -416,17 +449,19 @@ class IntakeForm(forms.ModelForm[Intake]):
                     "weeks_at_adequate_dose": trial.weeks_at_adequate_dose,
                     "outcome": trial.outcome,
                 }
-                for trial in intake.trials.all()
+                for trial in stored_trials
             ],
         )
         if read_only:
             for field in self.fields.values():
                 field.disabled = True
-        self.helper = self._helper()
 
     # -- layout
 
-    def _helper(self) -> FormHelper:
+    @cached_property
+    def helper(self) -> FormHelper:
+        """The page layout, built when the page is drawn (a submission that validates and is
+        saved never is)."""
         helper = FormHelper(self)
         helper.form_id = "intake-form"
         helper.attrs = {"data-intake-form": ""}
@@ -586,6 +621,7 @@ class IntakeForm(forms.ModelForm[Intake]):
             )
         self._clear_cssrs_follow_ups(cleaned)
         self._check_blood_pressure(cleaned)
+        self._check_trial_list()
         self._check_trials(cleaned)
         return cleaned
 
@@ -603,6 +639,13 @@ class IntakeForm(forms.ModelForm[Intake]):
                 "diastolic_bp",
                 f"Diastolic pressure must be lower than systolic pressure ({systolic} mmHg).",
             )
+
+    def _check_trial_list(self) -> None:
+        # Django's words for these name its machinery ("forms", "ManagementForm"): say what they
+        # mean beside the question about the trials instead.
+        for error in self.trials.non_form_errors().as_data():
+            message = TRIAL_LIST_ERRORS.get(str(error.code), " ".join(error.messages))
+            self.add_error("antidepressant_trials_recorded", message)
 
     def _check_trials(self, cleaned: dict[str, Any]) -> None:
         if "antidepressant_trials_recorded" not in cleaned or not self.trials.is_valid():

@@ -132,13 +132,16 @@ def intake_update(
                 "Another clinician saved this intake after you opened it. Your changes were not "
                 "saved: reload the intake to see the current answers."
             )
+        # A screening shows the answers it ran on; once they change it can no longer be
+        # signed (signing locks the intake as it is now), so it is superseded.
+        intake.screenings.filter(status="unsigned").update(status="superseded")
         intake.trials.all().delete()
         if values.get("antidepressant_trials_recorded") == TrialsRecorded.LISTED:
             AntidepressantTrial.objects.bulk_create(
                 AntidepressantTrial(intake=intake, position=position, **row)
                 for position, row in enumerate(trial_rows)
             )
-        intake.refresh_from_db()
+        intake.refresh_from_db(from_queryset=Intake.objects.select_related("patient"))
         audit_record(
             actor=user,
             action="intake.save",

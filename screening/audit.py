@@ -7,7 +7,8 @@ holds the last seq and hash, so deleting the newest events is detected too.
 Writers take turns on the chain head: on PostgreSQL a row lock (SELECT … FOR UPDATE) on the
 head, on SQLite the database write lock, taken by writing the head row before reading it. The
 lock is held until the outermost transaction commits, so services should record their event as
-the last step of their transaction.
+the last step of their transaction, and a service made of other services records theirs together
+at its end (`audit_together`).
 """
 
 import datetime
@@ -17,12 +18,15 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.functional import Promise
 
@@ -30,6 +34,8 @@ from screening.models import GENESIS_HASH, AuditChainHead, AuditEvent
 
 ACTION_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 VERIFY_CHUNK_SIZE = 2000
+#: The events held back by this thread's outermost `audit_together` block, if one is open.
+_held_back: ContextVar[list[AuditEvent] | None] = ContextVar("audit_held_back", default=None)
 
 
 @dataclass(frozen=True)
@@ -70,24 +76,62 @@ def audit_record(
         )
     snapshot = _json_snapshot(dict(detail or {}), path="detail")
     user = actor if actor is not None and actor.is_authenticated else None
-    with transaction.atomic():
-        head = _lock_chain_head()
-        event = AuditEvent(
-            seq=head.last_seq + 1,
-            # Read the clock under the lock, so on one clock timestamps follow seq order.
-            occurred_at=timezone.now().astimezone(datetime.UTC),
-            actor_id=None if user is None else user.pk,
-            actor_repr=user.get_username() if user is not None else "",
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            detail=snapshot,
-            prev_hash=head.last_hash,
-        )
-        event.hash = event_hash(event)
-        event.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=head.pk).update(last_seq=event.seq, last_hash=event.hash)
+    event = AuditEvent(
+        actor_id=None if user is None else user.pk,
+        actor_repr=user.get_username() if user is not None else "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        detail=snapshot,
+    )
+    held_back = _held_back.get()
+    if held_back is None:
+        _append([event])
+    else:
+        held_back.append(event)
     return event
+
+
+@contextmanager
+def audit_together() -> Iterator[None]:
+    """Inside a transaction, hold back the events recorded in the block and append them to the
+    chain together, in order, when it ends: the chain head is locked once, and last.
+
+    For a service made of other services, which each record their event as their last step:
+    without it the first one's event would hold the chain lock through the rest of the work.
+    Events returned by `audit_record` inside the block get their seq and hash when it ends; if
+    the block raises, none is written. A block inside another one leaves the writing to it.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise TransactionManagementError("audit_together() belongs inside transaction.atomic()")
+    if _held_back.get() is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    token = _held_back.set(events)
+    try:
+        yield
+    finally:
+        _held_back.reset(token)
+    if events:
+        _append(events)
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Link `events` to the end of the chain and store them, under the chain lock."""
+    # No savepoint inside a caller's transaction: events that fail to write must take the
+    # change down with them, and the savepoint would cost two round trips.
+    with transaction.atomic(savepoint=False):
+        head = _lock_chain_head()
+        seq, prev_hash = head.last_seq, head.last_hash
+        for event in events:
+            seq += 1
+            event.seq, event.prev_hash = seq, prev_hash
+            # Read the clock under the lock, so on one clock timestamps follow seq order.
+            event.occurred_at = timezone.now().astimezone(datetime.UTC)
+            event.hash = prev_hash = event_hash(event)
+        AuditEvent.objects.bulk_create(events)
+        AuditChainHead.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=prev_hash)
 
 
 def audit_verify(*, chunk_size: int = VERIFY_CHUNK_SIZE) -> AuditVerification:
@@ -140,16 +184,21 @@ def event_hash(event: AuditEvent) -> str:
 def _lock_chain_head() -> AuditChainHead:
     """Make sure the head row exists, then lock and return it.
 
-    The insert comes first on purpose: on SQLite a write statement takes the database write
+    On SQLite the insert comes first on purpose: a write statement takes the database write
     lock, so a second writer waits here instead of reading a head that is about to change. On
     PostgreSQL, FOR UPDATE makes a second writer wait for the first to commit and then read the
-    head the first one wrote. (The row is created lazily because test runs and `flush` empty
-    every table.)
+    head the first one wrote, so the insert is only needed when the row is missing. (The row is
+    created lazily because test runs and `flush` empty every table.)
     """
+    heads = AuditChainHead.objects.select_for_update().filter(pk=AuditChainHead.SINGLETON_ID)
+    if connection.vendor == "postgresql":
+        head = heads.first()
+        if head is not None:
+            return head
     AuditChainHead.objects.bulk_create(
         [AuditChainHead(pk=AuditChainHead.SINGLETON_ID)], ignore_conflicts=True
     )
-    return AuditChainHead.objects.select_for_update().get(pk=AuditChainHead.SINGLETON_ID)
+    return heads.get()
 
 
 def _walk_chain(chunk_size: int) -> AuditVerification:

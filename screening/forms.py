@@ -31,6 +31,10 @@ class FlagReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Give a reason: it is kept with the screening."},
     )
+    # The flag's review as this page showed it (`services.review_seen`), so that saving does not
+    # replace a review another clinician made after the page was opened. Absent (a client other
+    # than the page) means no check.
+    seen = forms.CharField(widget=forms.HiddenInput, required=False, empty_value=None)
 
     def __init__(
         self,
@@ -51,6 +55,7 @@ class FlagReviewForm(forms.Form):
         self.helper.form_id = f"{self.url_name}-{rule_id}"
         self.helper.form_class = "app-flag-form"
         self.helper.layout = self.layout()
+        self.helper.render_hidden_fields = True
         label = self.revise_label if revising else self.submit_label
         self.helper.add_input(Submit("submit", label, css_class="btn-sm"))
 

@@ -91,7 +91,7 @@ class Screening(models.Model):
 
     class Status(models.TextChoices):
         UNSIGNED = "unsigned", "Awaiting sign-off"
-        SUPERSEDED = "superseded", "Superseded by a later run"
+        SUPERSEDED = "superseded", "Superseded (its intake changed or ran again)"
         SIGNED = "signed", "Signed"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -21,7 +21,10 @@ def screenings_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Sc
 
 
 def screening_for(user: AbstractBaseUser | AnonymousUser, screening_uuid: object) -> Screening:
-    return get_object_or_404(screenings_visible_to(user), uuid=screening_uuid)
+    """One screening, with its intake (the result page links back to a draft one)."""
+    return get_object_or_404(
+        screenings_visible_to(user).select_related("intake"), uuid=screening_uuid
+    )
 
 
 def recent_screenings_of(user: User, limit: int = 20) -> QuerySet[Screening]:

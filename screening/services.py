@@ -3,12 +3,17 @@
 Each service checks the role, makes its change, and writes its audit event in one transaction
 (the audit write last: it holds the chain lock until commit). Signed screenings are locked here
 and by database triggers (migration 0006).
+
+Services that take several row locks take them in one order, intake before screening before the
+audit chain head, so that two of them working on the same intake wait for each other instead of
+deadlocking.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -20,19 +25,35 @@ from patients.models import Intake
 from patients.services import intake_create, intake_update, require_clinician
 from rules.engine import FactsInvalid
 from rules.loader import compiled_version
-from rules.models import RuleSetVersion
+from rules.models import Rule, RuleSetVersion
 from rules.selectors import published_version
-from screening.audit import audit_record
+from screening.audit import audit_record, audit_together
 from screening.exceptions import ConflictError, IntakeInvalid, LockedError, ServiceError
 from screening.models import FlagReview, Screening, ScreeningFlag
 
 #: Flags a clinician must handle before signing: stops are overridden, the rest acknowledged.
 MUST_OVERRIDE = ("stop",)
 MUST_ACKNOWLEDGE = ("urgent", "review")
+#: What `review_seen` gives for a flag that had no review when the page showed it.
+NO_REVIEW = "none"
 
 
 def rule_texts(version: RuleSetVersion) -> dict[str, dict[str, str]]:
-    """Every rule's text in `version`, keyed by rule ID: what the result page shows."""
+    """Every rule's text in `version`, keyed by rule ID: what the result page shows.
+
+    Published and retired versions never change, so their text is read once per process (like
+    their compiled form, `rules.loader.compiled_version`); each caller gets its own copy."""
+    if version.is_draft:
+        return _read_rule_texts(version.pk)
+    return {rule_id: dict(text) for rule_id, text in _immutable_rule_texts(version.pk).items()}
+
+
+@lru_cache(maxsize=32)
+def _immutable_rule_texts(version_pk: int) -> dict[str, dict[str, str]]:
+    return _read_rule_texts(version_pk)
+
+
+def _read_rule_texts(version_pk: int) -> dict[str, dict[str, str]]:
     return {
         rule.rule_id: {
             "kind": rule.kind,
@@ -45,7 +66,7 @@ def rule_texts(version: RuleSetVersion) -> dict[str, dict[str, str]]:
             "diagnosis_logic": rule.diagnosis_logic,
             "logic": rule.logic,
         }
-        for rule in version.rules.order_by("position")
+        for rule in Rule.objects.filter(version_id=version_pk).order_by("position")
     }
 
 
@@ -56,57 +77,62 @@ def screening_run(*, intake: Intake, user: User, on: date | None = None) -> Scre
     (field → messages) when the intake cannot be evaluated; nothing is stored then.
     """
     require_clinician(user)
-    screening_date = on or timezone.localdate()
     with transaction.atomic():
         intake = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
         if intake.is_locked:
             raise LockedError("This intake belongs to a signed screening: amend it instead.")
-        try:
-            facts = intake_facts(intake, screening_date=screening_date)
-        except FactsInvalid as exc:
-            errors: dict[str, list[str]] = {}
-            for error in exc.errors:
-                errors.setdefault(form_field(error), []).append(f"{error.field} {error.message}")
-            raise IntakeInvalid(errors) from None
-        version = published_version()
-        result = compiled_version(version).evaluate(facts)
-        intake.screenings.filter(status=Screening.Status.UNSIGNED).update(
-            status=Screening.Status.SUPERSEDED
+        return _run(intake=intake, user=user, screening_date=on or timezone.localdate())
+
+
+def _run(*, intake: Intake, user: User, screening_date: date) -> Screening:
+    """`screening_run`'s work, on a draft intake (and its patient) that the current transaction
+    has read and locked."""
+    try:
+        facts = intake_facts(intake, screening_date=screening_date)
+    except FactsInvalid as exc:
+        errors: dict[str, list[str]] = {}
+        for error in exc.errors:
+            errors.setdefault(form_field(error), []).append(f"{error.field} {error.message}")
+        raise IntakeInvalid(errors) from None
+    version = published_version()
+    result = compiled_version(version).evaluate(facts)
+    intake.screenings.filter(status=Screening.Status.UNSIGNED).update(
+        status=Screening.Status.SUPERSEDED
+    )
+    screening = Screening.objects.create(
+        patient=intake.patient,
+        intake=intake,
+        ruleset_version=version,
+        screening_date=screening_date,
+        facts=facts.as_document(),
+        result=result.model_dump(mode="json"),
+        rule_texts=rule_texts(version),
+        disposition=result.disposition,
+        urgent=result.urgent,
+        amends=intake.amends,
+        run_by=user,
+        run_at=timezone.now(),
+    )
+    ScreeningFlag.objects.bulk_create(
+        ScreeningFlag(
+            screening=screening, rule_id=f.rule, severity=f.severity, run_at=screening.run_at
         )
-        screening = Screening.objects.create(
-            patient=intake.patient,
-            intake=intake,
-            ruleset_version=version,
-            screening_date=screening_date,
-            facts=facts.as_document(),
-            result=result.model_dump(mode="json"),
-            rule_texts=rule_texts(version),
-            disposition=result.disposition,
-            urgent=result.urgent,
-            amends=intake.amends,
-            run_by=user,
-            run_at=timezone.now(),
-        )
-        ScreeningFlag.objects.bulk_create(
-            ScreeningFlag(
-                screening=screening, rule_id=f.rule, severity=f.severity, run_at=screening.run_at
-            )
-            for f in result.flags
-        )
-        audit_record(
-            actor=user,
-            action="screening.run",
-            object_type="screening.screening",
-            object_id=str(screening.uuid),
-            detail={
-                "intake": str(intake.uuid),
-                "intake_version": intake.version,
-                "ruleset": {"name": version.rule_set.name, "version": version.number},
-                "disposition": result.disposition,
-                "urgent": result.urgent,
-                "flags": [f.rule for f in result.flags],
-            },
-        )
+        for f in result.flags
+    )
+    audit_record(
+        actor=user,
+        action="screening.run",
+        object_type="screening.screening",
+        object_id=str(screening.uuid),
+        detail={
+            "intake": str(intake.uuid),
+            "intake_version": intake.version,
+            "ruleset": {"name": version.rule_set.name, "version": version.number},
+            "disposition": result.disposition,
+            "urgent": result.urgent,
+            "flags": [f.rule for f in result.flags],
+        },
+    )
     return screening
 
 
@@ -122,7 +148,9 @@ def intake_submit(
     """Save the intake's answers and run the screening, as one transaction: when the intake
     cannot be evaluated (`IntakeInvalid`) or was changed by someone else (`ConflictError`),
     nothing is saved and the form keeps what the clinician typed."""
-    with transaction.atomic():
+    # Both events (intake.save, screening.run) are written at the end: the audit chain head is
+    # locked last, as everywhere, and only for the end of the transaction.
+    with transaction.atomic(), audit_together():
         intake = intake_update(
             intake=intake,
             user=user,
@@ -130,12 +158,19 @@ def intake_submit(
             values=values,
             trials=trials,
         )
-        return screening_run(intake=intake, user=user, on=on)
+        # intake_update's UPDATE holds the draft's row lock until commit and read it back: run
+        # on it as it is, without locking and reading it again.
+        return _run(intake=intake, user=user, screening_date=on or timezone.localdate())
 
 
-def pending_flags(screening: Screening) -> list[dict[str, Any]]:
-    """Flags that still need an acknowledgement or override before signing."""
-    handled = set(screening.reviews.values_list("rule_id", flat=True))
+def pending_flags(
+    screening: Screening, *, reviewed: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """Flags that still need an acknowledgement or override before signing (`reviewed`: the
+    rule IDs of the screening's reviews, when the caller has already read them)."""
+    handled = set(
+        screening.reviews.values_list("rule_id", flat=True) if reviewed is None else reviewed
+    )
     return [
         flag
         for flag in screening.result["flags"]
@@ -143,8 +178,25 @@ def pending_flags(screening: Screening) -> list[dict[str, Any]]:
     ]
 
 
-def flag_acknowledge(*, screening: Screening, rule_id: str, user: User, reason: str) -> FlagReview:
-    """Acknowledge a review or urgent flag, with the clinician's reason."""
+def review_seen(review: FlagReview | None) -> str:
+    """What a page says it showed of a flag's review: `NO_REVIEW`, or the review's time.
+
+    The result page posts it back with the clinician's review, so that a review another
+    clinician saved after the page was opened is not silently replaced (see `flag_acknowledge`).
+    """
+    return NO_REVIEW if review is None else review.reviewed_at.isoformat()
+
+
+def flag_acknowledge(
+    *, screening: Screening, rule_id: str, user: User, reason: str, seen: str | None = None
+) -> FlagReview:
+    """Acknowledge a review or urgent flag, with the clinician's reason; acknowledging it again
+    revises the acknowledgement.
+
+    `seen` is `review_seen` of the flag's review as the clinician's page showed it: when the
+    review changed since (another clinician reviewed the flag meanwhile), nothing is saved and
+    `ConflictError` says so. None skips that check.
+    """
     return _review(
         screening=screening,
         rule_id=rule_id,
@@ -152,13 +204,21 @@ def flag_acknowledge(*, screening: Screening, rule_id: str, user: User, reason: 
         kind=FlagReview.Kind.ACKNOWLEDGED,
         reason=reason,
         reason_code="",
+        seen=seen,
     )
 
 
 def flag_override(
-    *, screening: Screening, rule_id: str, user: User, reason_code: str, reason: str
+    *,
+    screening: Screening,
+    rule_id: str,
+    user: User,
+    reason_code: str,
+    reason: str,
+    seen: str | None = None,
 ) -> FlagReview:
-    """Override a stop flag with a documented reason (a coded reason and free text)."""
+    """Override a stop flag with a documented reason (a coded reason and free text); `seen` as
+    for `flag_acknowledge`."""
     if reason_code not in FlagReview.OverrideReason.values:
         raise ServiceError("Choose a coded reason for overriding a stop flag.")
     return _review(
@@ -168,6 +228,7 @@ def flag_override(
         kind=FlagReview.Kind.OVERRIDDEN,
         reason=reason,
         reason_code=reason_code,
+        seen=seen,
     )
 
 
@@ -179,6 +240,7 @@ def _review(
     kind: str,
     reason: str,
     reason_code: str,
+    seen: str | None,
 ) -> FlagReview:
     require_clinician(user)
     reason = reason.strip()
@@ -203,6 +265,9 @@ def _review(
                 else "acknowledged"
             )
             raise ServiceError(f"A {flag['severity']} flag is {verb}.")
+        current = screening.reviews.select_related("reviewed_by").filter(rule_id=rule_id).first()
+        if seen is not None and seen != review_seen(current):
+            raise ConflictError(_reviewed_meanwhile(rule_id, current))
         review, created = FlagReview.objects.update_or_create(
             screening=screening,
             rule_id=rule_id,
@@ -239,6 +304,9 @@ def screening_sign(*, screening: Screening, user: User) -> Screening:
     Locks the screening and its intake."""
     require_clinician(user)
     with transaction.atomic():
+        # The intake first, as `screening_run` locks it: signing locks the intake too, and
+        # taking the screening first deadlocks against a run of the same intake.
+        Intake.objects.select_for_update().filter(pk=screening.intake_id).values("pk").get()
         screening = _lock_open(screening)
         pending = pending_flags(screening)
         if pending:
@@ -264,11 +332,25 @@ def screening_sign(*, screening: Screening, user: User) -> Screening:
 
 
 def screening_amend(*, screening: Screening, user: User) -> Intake:
-    """Start a new draft intake from a signed screening's intake, linked to the original."""
+    """Start a new draft intake from a signed screening's intake, linked to the original.
+
+    One amendment at a time: while a draft amending the screening is open, a second is refused
+    (`ConflictError`) and the clinician continues that draft.
+    """
     require_clinician(user)
     if not screening.is_signed:
         raise ServiceError("Only a signed screening is amended; edit the draft intake instead.")
     with transaction.atomic():
+        # Amendments of one screening take turns on its row, so two at once cannot both find
+        # no open draft. (NO KEY: rows that merely point at the screening are not held up.)
+        Screening.objects.select_for_update(no_key=True).filter(pk=screening.pk).values("pk").get()
+        in_progress = (
+            Intake.objects.filter(amends=screening, status=Intake.Status.DRAFT)
+            .select_related("created_by")
+            .first()
+        )
+        if in_progress is not None:
+            raise ConflictError(_amendment_in_progress(in_progress))
         intake = intake_create(
             patient=screening.patient, user=user, copy_from=screening.intake, amends=screening
         )
@@ -288,8 +370,28 @@ def _lock_open(screening: Screening) -> Screening:
     if current.is_signed:
         raise LockedError("This screening is signed and locked.")
     if current.status == Screening.Status.SUPERSEDED:
-        raise ConflictError("This screening was superseded by a later run of the intake.")
+        raise ConflictError(
+            "This screening was superseded: its intake was changed or run again after it ran."
+        )
     return current
+
+
+def _reviewed_meanwhile(rule_id: str, current: FlagReview | None) -> str:
+    if current is None:
+        return f"The review of {rule_id} changed after you opened this page: reload it."
+    return (
+        f"{rule_id} was {current.kind} by {current.reviewed_by.get_username()} after you opened "
+        "this page. Your reason was not saved: read theirs, then revise it if you need to."
+    )
+
+
+def _amendment_in_progress(draft: Intake) -> str:
+    when = timezone.localtime(draft.created_at).strftime("%d %b %Y %H:%M")
+    return (
+        f"An amendment of this screening is already in progress, started by "
+        f"{draft.created_by.get_username()} on {when}: continue that draft instead of "
+        "starting another."
+    )
 
 
 def _review_summary(reviews: Iterable[FlagReview]) -> list[dict[str, str]]:

@@ -164,6 +164,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# What was typed as a username is never stored nor logged: axes counts attempts under a keyed
+# hash of it (`screening.lockout`), and masks these parameters in its log lines and in the
+# request data it stores with each attempt.
+AXES_USERNAME_CALLABLE = "screening.lockout.axes_username"
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
 AXES_VERBOSE = False
 
 LOGIN_URL = "login"
@@ -228,11 +233,22 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Logs carry no patient data: requests are logged by UUID paths only, never form contents.
+# Logs carry no patient data: requests are logged by UUID paths only, never form contents, and
+# exception messages (a database error quoting an MRN) are redacted from every record, keeping
+# the traceback's frames (`screening.logging`). Django's own loggers lose their handlers and
+# reach the root's: that drops `mail_admins`, whose error e-mails would carry the request's
+# form data and the failing frames' variables.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "screening.logging.RedactExceptionMessages"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

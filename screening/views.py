@@ -162,7 +162,11 @@ def flag_acknowledge(
 ) -> HttpResponse:
     def save(screening: Screening, data: dict[str, Any]) -> FlagReview:
         return services.flag_acknowledge(
-            screening=screening, rule_id=rule_id, user=request.user, reason=data["reason"]
+            screening=screening,
+            rule_id=rule_id,
+            user=request.user,
+            reason=data["reason"],
+            seen=data["seen"],
         )
 
     return _review_flag(request, screening_uuid, rule_id, AcknowledgeForm, save, "acknowledged")
@@ -178,6 +182,7 @@ def flag_override(request: SignedInRequest, screening_uuid: object, rule_id: str
             user=request.user,
             reason_code=data["reason_code"],
             reason=data["reason"],
+            seen=data["seen"],
         )
 
     return _review_flag(
@@ -258,8 +263,11 @@ def result_page_context(
     is_clinician = has_role(user, Role.CLINICIAN)
     is_open = screening.status == Screening.Status.UNSIGNED
     result, texts, facts = screening.result, screening.rule_texts, screening.facts
-    flag_groups = _flag_groups(screening, can_review=is_clinician and is_open, bound=bound or {})
-    pending = services.pending_flags(screening) if is_open else []
+    reviews = {r.rule_id: r for r in screening.reviews.select_related("reviewed_by")}
+    flag_groups = _flag_groups(
+        screening, reviews, can_review=is_clinician and is_open, bound=bound or {}
+    )
+    pending = services.pending_flags(screening, reviewed=reviews) if is_open else []
     intake = screening.intake
     links_to_intake = (
         is_clinician and intake.status == Intake.Status.DRAFT and not screening.is_signed
@@ -272,10 +280,13 @@ def result_page_context(
         "ruleset": result["ruleset"],
         "status_colour": STATUS_COLOURS.get(screening.status, "secondary"),
         "newer_run": _newer_run(user, screening),
+        # Only a signed screening can be amended (`services.screening_amend`).
         "amended_by": screenings_visible_to(user)
         .filter(amends=screening)
         .exclude(status=Screening.Status.SUPERSEDED)
-        .order_by("run_at"),
+        .order_by("run_at")
+        if screening.is_signed
+        else [],
         "amendment_drafts": intakes_visible_to(user)
         .filter(amends=screening, status=Intake.Status.DRAFT)
         .select_related("updated_by")
@@ -307,11 +318,14 @@ def result_page_context(
 
 
 def _flag_groups(
-    screening: Screening, *, can_review: bool, bound: dict[str, FlagReviewForm]
+    screening: Screening,
+    reviews: dict[str, FlagReview],
+    *,
+    can_review: bool,
+    bound: dict[str, FlagReviewForm],
 ) -> list[dict[str, Any]]:
-    """Fired flags grouped by severity (stop, urgent, review, info), each with its review and,
-    while the screening is open, the clinician's form for it."""
-    reviews = {r.rule_id: r for r in screening.reviews.select_related("reviewed_by")}
+    """Fired flags grouped by severity (stop, urgent, review, info), each with its review (from
+    `reviews`, by rule ID) and, while the screening is open, the clinician's form for it."""
     groups = []
     for severity, label in SEVERITIES.items():
         flags = []
@@ -332,7 +346,8 @@ def _flag_groups(
 
 def _review_form(screening: Screening, rule_id: str, review: FlagReview | None) -> FlagReviewForm:
     severity = next(f["severity"] for f in screening.result["flags"] if f["rule"] == rule_id)
-    initial = {"reason": review.reason, "reason_code": review.reason_code} if review else None
+    initial = {"reason": review.reason, "reason_code": review.reason_code} if review else {}
+    initial["seen"] = services.review_seen(review)
     return FLAG_FORMS[severity](
         initial=initial, screening_uuid=screening.uuid, rule_id=rule_id, revising=bool(review)
     )

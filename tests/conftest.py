@@ -1,9 +1,22 @@
 """Named people for every test: a clinician, another clinician, a reviewer, a rule admin and an
-outsider (a logged-in account with no role). Every view test checks an allowed and a forbidden one."""
+outsider (a logged-in account with no role). Every view test checks an allowed and a forbidden one.
+
+Transactional tests (`django_db(transaction=True)`: browser journeys, concurrency and fault tests)
+commit for real, and Django empties every table after each one, including what migrations put
+there: the role groups, their permissions, the published default rule set. A transactional test
+that needs that data asks for `serialized_rollback=True`, and Django reloads the migrated database
+as it was serialized when the test database was created; `_snapshot_reload_skips_triggers` makes
+that reload possible. pytest-django runs transactional tests after all others, so the emptying
+never reaches ordinary database tests.
+"""
+
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from screening.roles import Role
 
@@ -27,6 +40,35 @@ def _person(django_user_model, username: str, role: Role | None, **extra):
     if role is not None:
         user.groups.add(Group.objects.get(name=role.value))
     return user
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _snapshot_reload_skips_triggers() -> Iterator[None]:
+    """Reload the migrated snapshot past the database's immutability triggers.
+
+    Published rule-set versions are guarded by triggers that reject any UPDATE, and rules being
+    added to a published version, which is what reloading the snapshot does. The reload runs
+    with `session_replication_role = replica`, the setting PostgreSQL's own restores use to skip
+    triggers, for that one transaction only (it needs the superuser the test suite connects as).
+    The code under test keeps its own transactions, where the triggers stay on.
+    """
+    creation_class = type(connections[DEFAULT_DB_ALIAS].creation)
+    reload = creation_class.deserialize_db_from_string
+
+    def reload_without_triggers(self: Any, data: str) -> None:
+        with transaction.atomic(using=self.connection.alias):
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+                # A transactional test without serialized rollback (e.g. the audit concurrency
+                # test) ends with a flush that recreates content types and permissions under
+                # new ids; the snapshot brings its own, so clear those first.
+                cursor.execute("DELETE FROM auth_permission")
+                cursor.execute("DELETE FROM django_content_type")
+            reload(self, data)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(creation_class, "deserialize_db_from_string", reload_without_triggers)
+        yield
 
 
 @pytest.fixture

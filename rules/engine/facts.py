@@ -325,7 +325,7 @@ def _field_error(err: Any) -> FieldError:
     if kind == "missing":
         return FieldError(field, "is required")
     if kind == "literal_error":
-        return FieldError(field, f"must be one of {ctx.get('expected', '')} (got {got!r})")
+        return FieldError(field, f"must be one of {ctx.get('expected', '')} (got {_shown(got)})")
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return FieldError(field, _range_message(field, got))
     if kind in ("too_long", "too_short", "string_too_long", "string_too_short"):
@@ -335,6 +335,9 @@ def _field_error(err: Any) -> FieldError:
         return FieldError(field, message)
     if kind == "finite_number":
         return FieldError(field, "must be a finite number")
+    if kind == "string_unicode":
+        # A lone surrogate, in a value or in a key (then the field is the object holding it).
+        return FieldError(field, f"holds text that is not valid Unicode (got {_describe(got)})")
     base = kind.split("_")[0]
     if base in _TYPE_WORDS:
         return FieldError(field, f"must be {_TYPE_WORDS[base]} (got {_describe(got)})")
@@ -351,7 +354,7 @@ def _range_message(field: str, got: Any) -> str:
     for meta in info.metadata if info else []:
         lo = getattr(meta, "ge", lo)
         hi = getattr(meta, "le", hi)
-    return f"must be between {lo} and {hi} (got {got!r})"
+    return f"must be between {lo} and {hi} (got {_shown(got)})"
 
 
 def _describe(value: Any) -> str:
@@ -362,8 +365,21 @@ def _describe(value: Any) -> str:
     if isinstance(value, str):
         return repr(value) if len(value) <= 40 else repr(value[:40] + "…")
     if isinstance(value, int | float):
-        return repr(value)
+        return _shown(value)
     return type(value).__name__.replace("dict", "an object").replace("list", "a list")
+
+
+def _shown(value: Any) -> str:
+    """`repr(value)`, unless it holds an integer too long for Python to print (`repr` raises
+    ValueError past `sys.get_int_max_str_digits()`): then what it is, so the error is still a
+    sentence."""
+    try:
+        return repr(value)
+    except ValueError:
+        if isinstance(value, int):
+            digits = int(value.bit_length() * 0.30103) + 1
+            return f"a whole number of about {digits} digits"
+        return "an object" if isinstance(value, Mapping) else "a list"
 
 
 def _sorted_unique(errors: list[FieldError]) -> list[FieldError]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 from playwright.sync_api import Page, Playwright, expect
 from pytest_django.live_server_helper import LiveServer
 
@@ -53,11 +53,9 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 #   lacks the snapshot Django attached to the old one. `_snapshot_follows_playwright` carries it
 #   across as Playwright starts, and closes that connection at the end so the test database
 #   can be dropped.
-# - Published rule-set versions are guarded by triggers that reject any UPDATE, and rules being
-#   added to a published version, which is what reloading the snapshot does. The reload runs
-#   with `session_replication_role = replica`, the setting PostgreSQL's own restores use to skip
-#   triggers, for that one transaction only (it needs the superuser the test suite connects as).
-#   The application under test keeps its own connections, where the triggers stay on.
+# - Published rule-set versions are guarded by triggers that reject reloading them; the reload
+#   skips triggers for its one transaction (`_snapshot_reload_skips_triggers` in
+#   tests/conftest.py, shared with the other transactional tests).
 
 
 @pytest.fixture(scope="session")
@@ -81,27 +79,6 @@ def _snapshot_follows_playwright(
     yield
     with django_db_blocker.unblock():
         connections.close_all()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _snapshot_reload_skips_triggers() -> Iterator[None]:
-    creation_class = type(connections[DEFAULT_DB_ALIAS].creation)
-    reload = creation_class.deserialize_db_from_string
-
-    def reload_without_triggers(self: Any, data: str) -> None:
-        with transaction.atomic(using=self.connection.alias):
-            with self.connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role = replica")
-                # A transactional test without serialized rollback (e.g. the audit concurrency
-                # test) ends with a flush that recreates content types and permissions under
-                # new ids; the snapshot brings its own, so clear those first.
-                cursor.execute("DELETE FROM auth_permission")
-                cursor.execute("DELETE FROM django_content_type")
-            reload(self, data)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(creation_class, "deserialize_db_from_string", reload_without_triggers)
-        yield
 
 
 @pytest.fixture(autouse=True)

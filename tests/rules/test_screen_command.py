@@ -88,6 +88,14 @@ def test_a_file_that_is_not_json_is_reported_not_raised(tmp_path):
     assert "is not valid JSON" in json.loads(out)["errors"][0]["message"]
 
 
+def test_a_number_too_long_for_python_is_reported_not_raised(tmp_path):
+    huge = tmp_path / "huge.json"
+    huge.write_text('{"phq9_total": ' + "9" * 5000 + "}")
+    code, out = screen(str(huge))
+    assert code == 2
+    assert "is not valid JSON" in json.loads(out)["errors"][0]["message"]
+
+
 def test_screening_stores_nothing(facts_file):
     before = (AuditEvent.objects.count(), RuleSetVersion.objects.count())
     screen(facts_file("pregnant"))

@@ -97,6 +97,27 @@ def test_rerunning_supersedes_the_unsigned_screening(patient, clinician):
         screening_sign(screening=first, user=clinician)
 
 
+
+def test_changing_the_intake_after_a_run_supersedes_it_so_it_cannot_be_signed(patient, clinician):
+    intake = make_intake(patient=patient, by=clinician)
+    shown = run(intake, clinician)
+    assert shown.disposition == "eligible"
+
+    intake_update(
+        intake=intake,
+        user=clinician,
+        expected_version=intake.version,
+        values={"pregnancy_status": "pregnant"},
+        trials=[],
+    )
+
+    shown.refresh_from_db()
+    assert shown.status == Screening.Status.SUPERSEDED
+    with pytest.raises(ConflictError, match="its intake was changed or run again"):
+        screening_sign(screening=shown, user=clinician)
+    intake.refresh_from_db()
+    assert intake.status == Intake.Status.DRAFT
+
 def test_a_clinician_cannot_sign_with_an_unacknowledged_review_flag(clinician):
     patient = make_patient(created_by=clinician, born=date(2010, 1, 1))
     screening = run(make_intake(patient=patient, by=clinician), clinician)

@@ -623,7 +623,7 @@ def test_acknowledging_on_a_superseded_run_is_refused_with_a_message(client, cli
 
     assert response["Location"] == detail_url(first)
     assert messages_of(response) == [
-        "Not saved: This screening was superseded by a later run of the intake."
+        "Not saved: This screening was superseded: its intake was changed or run again after it ran."
     ]
     assert not FlagReview.objects.exists()
 
@@ -654,7 +654,7 @@ def test_a_superseded_screening_links_to_the_newer_run_and_has_no_forms(client, 
 
     html = page(client, clinician, first)
 
-    assert "Superseded by a later run" in html
+    assert "Superseded (its intake changed or ran again)" in html
     assert f'href="{detail_url(second)}"' in section(html, "screening-header")
     assert review_forms(html) == []
 

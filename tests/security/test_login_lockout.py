@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog
 from django.urls import reverse
 from django.utils import timezone
 
+from screening.lockout import username_key
 from screening.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +96,34 @@ def test_the_lock_out_records_never_hold_a_typed_password(client, clinician):
     stored = list(AccessAttempt.objects.values_list("get_data", "post_data", "username"))
     assert stored
     assert attempt.lower() not in repr(stored).lower()
+
+
+def test_what_was_typed_as_username_and_password_is_never_stored(client, clinician, settings):
+    settings.AXES_ENABLE_ACCESS_FAILURE_LOG = True  # axes's per-attempt log, off by default
+    typed_username = "Quixwellby MRN-QX7731Z"  # a patient's name typed into the wrong window
+    typed_password = "Casey-Password-In-The-Username-Box"
+
+    sign_in(client, typed_username, "wrong")
+    sign_in(client, typed_password, "wrong")  # the password typed one box too early
+
+    rows = [*AccessAttempt.objects.values(), *AccessFailureLog.objects.values()]
+    assert len(rows) == 4
+    stored = repr(rows).lower()
+    for typed in (typed_username, typed_password, "quixwellby", "mrn-qx7731z", "casey-password"):
+        assert typed.lower() not in stored
+    assert {row["username"] for row in rows} == {
+        username_key(typed_username),
+        username_key(typed_password),
+    }
+
+
+def test_attempts_are_counted_under_a_keyed_hash_of_the_username(client, clinician, settings):
+    fail_five_times(client, "casey")
+
+    [attempt] = AccessAttempt.objects.all()
+    assert attempt.username == username_key("casey")
+    assert len(attempt.username) == 32
+    assert attempt.failures_since_start == 5
+    assert username_key("casey") != username_key("Casey")
+    settings.SECRET_KEY = "another-" + settings.SECRET_KEY
+    assert username_key("casey") != attempt.username  # keyed: not a plain hash of the name

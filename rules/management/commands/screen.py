@@ -98,3 +98,5 @@ def _read(name: str) -> Any:
                 )
             ]
         ) from None
+    except ValueError as exc:  # e.g. an integer longer than Python will read (4,300 digits)
+        raise FactsInvalid([FieldError("(document)", f"is not valid JSON: {exc}")]) from None
