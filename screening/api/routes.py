@@ -265,6 +265,7 @@ def _screening_out(screening: Screening) -> dict[str, Any]:
                 reason=review.reason,
                 reviewed_by=review.reviewed_by.get_username(),
                 reviewed_at=review.reviewed_at,
+                seen=services.review_seen(review),
             )
             for review in reviews
         ],
@@ -334,7 +335,11 @@ def flag_acknowledge(
     user = require_role(request, Role.CLINICIAN)
     screening = screening_for(request.user, screening_uuid)
     services.flag_acknowledge(
-        screening=screening, rule_id=rule_id, user=user, reason=payload.reason
+        screening=screening,
+        rule_id=rule_id,
+        user=user,
+        reason=payload.reason,
+        seen=payload.seen,
     )
     return _screening_out(screening_for(request.user, screening_uuid))
 
@@ -355,6 +360,7 @@ def flag_override(
         user=user,
         reason_code=payload.reason_code,
         reason=payload.reason,
+        seen=payload.seen,
     )
     return _screening_out(screening_for(request.user, screening_uuid))
 

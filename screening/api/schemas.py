@@ -90,6 +90,10 @@ class ReviewOut(Schema):
     reason: str
     reviewed_by: str
     reviewed_at: datetime
+    seen: str = Field(
+        description="Pass back as `seen` when revising this review, so that a review someone "
+        "else saved meanwhile is not silently replaced."
+    )
 
 
 class ScreeningSummary(Schema):
@@ -123,6 +127,13 @@ class ScreeningPage(Schema):
 
 class AcknowledgeIn(Schema):
     reason: str = Field(min_length=1, max_length=2000)
+    seen: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The flag's review as you last read it: its `seen` from the screening's "
+        '`reviews`, or `"none"` when it had none. When the review changed since, nothing is '
+        "saved and the answer is 409. Omit it to skip the check.",
+    )
 
     @field_validator("reason")
     @classmethod

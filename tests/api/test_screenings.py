@@ -106,6 +106,22 @@ def test_flags_are_handled_then_the_screening_is_signed(as_clinician, flagged_in
     assert again.status_code == 409
 
 
+def test_a_review_saved_meanwhile_is_not_silently_replaced(as_clinician, flagged_intake):
+    uuid = run(as_clinician, flagged_intake)["uuid"]
+    url = f"/screenings/{uuid}/flags/URG-SUICIDE-RISK/acknowledge"
+    first = as_clinician.post(url, {"reason": "Crisis plan agreed", "seen": "none"})
+    assert first.status_code == 200
+    [review] = first.json()["reviews"]
+
+    stale = as_clinician.post(url, {"reason": "Seen", "seen": "none"})
+    assert stale.status_code == 409
+    assert "after you opened this page" in stale.json()["detail"]
+
+    revised = as_clinician.post(url, {"reason": "Revised plan", "seen": review["seen"]})
+    assert revised.status_code == 200
+    assert revised.json()["reviews"][0]["reason"] == "Revised plan"
+
+
 def test_a_stop_flag_cannot_be_merely_acknowledged(as_clinician, flagged_intake):
     uuid = run(as_clinician, flagged_intake)["uuid"]
     response = as_clinician.post(
