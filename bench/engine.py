@@ -18,7 +18,9 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The repository root instead of this folder, whose http.py would stand in for the standard
+# library's http.
+sys.path[0] = str(ROOT)
 
 from rules.engine import compile_ruleset, validate_facts  # noqa: E402
 

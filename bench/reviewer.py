@@ -27,7 +27,9 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The repository root instead of this folder, whose http.py would stand in for the standard
+# library's http.
+sys.path[0] = str(ROOT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "screening.settings")
 
 import django  # noqa: E402

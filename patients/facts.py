@@ -7,6 +7,7 @@ patient's date of birth at the screening date; sex at birth from the patient rec
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -22,6 +23,9 @@ CSSRS_ANSWERS = (
     "behavior_past_3_months",
     "behavior_lifetime",
 )
+
+#: An antidepressant trial's facts, as stored and as the data dictionary names them.
+_TRIAL_FACTS = ("drug", "weeks_at_adequate_dose", "outcome")
 
 #: Facts read straight from an intake column of the same name.
 _COLUMN_FACTS = tuple(
@@ -40,8 +44,12 @@ _COLUMN_FACTS = tuple(
 )
 
 
-def intake_document(intake: Intake, *, screening_date: date) -> dict[str, Any]:
-    """The facts document for `intake` as the data dictionary defines it."""
+def intake_document(
+    intake: Intake, *, screening_date: date, trials: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The facts document for `intake` as the data dictionary defines it. `trials` are its
+    antidepressant trials (drug, weeks_at_adequate_dose, outcome) when the caller has just saved
+    them; otherwise they are read from the database."""
     patient = intake.patient
     document: dict[str, Any] = {
         "date_of_birth": patient.date_of_birth.isoformat(),
@@ -60,14 +68,18 @@ def intake_document(intake: Intake, *, screening_date: date) -> dict[str, Any]:
     if intake.antidepressant_trials_recorded == TrialsRecorded.NONE:
         document["antidepressant_trials"] = []
     elif intake.antidepressant_trials_recorded == TrialsRecorded.LISTED:
-        document["antidepressant_trials"] = [
-            {
-                "drug": trial.drug,
-                "weeks_at_adequate_dose": trial.weeks_at_adequate_dose,
-                "outcome": trial.outcome,
-            }
-            for trial in intake.trials.all()
-        ]
+        document["antidepressant_trials"] = (
+            [
+                {
+                    "drug": trial.drug,
+                    "weeks_at_adequate_dose": trial.weeks_at_adequate_dose,
+                    "outcome": trial.outcome,
+                }
+                for trial in intake.trials.all()
+            ]
+            if trials is None
+            else [{name: row[name] for name in _TRIAL_FACTS} for row in trials]
+        )
     answers = {
         name: getattr(intake, f"cssrs_{name}")
         for name in CSSRS_ANSWERS
@@ -78,10 +90,14 @@ def intake_document(intake: Intake, *, screening_date: date) -> dict[str, Any]:
     return document
 
 
-def intake_facts(intake: Intake, *, screening_date: date) -> Facts:
-    """Validated facts for `intake` (raises `FactsInvalid` naming each field)."""
+def intake_facts(
+    intake: Intake, *, screening_date: date, trials: Sequence[Mapping[str, Any]] | None = None
+) -> Facts:
+    """Validated facts for `intake` (raises `FactsInvalid` naming each field); `trials` as for
+    `intake_document`."""
     return validate_facts(
-        intake_document(intake, screening_date=screening_date), today=screening_date
+        intake_document(intake, screening_date=screening_date, trials=trials),
+        today=screening_date,
     )
 
 

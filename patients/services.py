@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from patients.models import AntidepressantTrial, Intake, Patient, TrialsRecorded
 from screening.audit import audit_record
@@ -66,7 +67,9 @@ def patient_register(
             action="patient.register",
             object_type="patients.patient",
             object_id=str(patient.uuid),
-            detail={"mrn": patient.mrn},
+            # No identifiers: the trail never changes, so a mistyped MRN would stay in it; the
+            # patient's UUID leads to the record (and to its corrections).
+            detail={},
         )
     return patient
 
@@ -120,10 +123,11 @@ def intake_update(
     if unknown:
         raise ValueError(f"not intake fields: {', '.join(sorted(unknown))}")
     trial_rows = list(trials)
+    now = timezone.now()
     with transaction.atomic():
         updated = Intake.objects.filter(
             pk=intake.pk, version=expected_version, status=Intake.Status.DRAFT
-        ).update(**values, version=F("version") + 1, updated_by=user)
+        ).update(**values, version=F("version") + 1, updated_by=user, updated_at=now)
         if not updated:
             current = Intake.objects.filter(pk=intake.pk).values("status", "version").first()
             if current and current["status"] == Intake.Status.LOCKED:
@@ -141,7 +145,14 @@ def intake_update(
                 AntidepressantTrial(intake=intake, position=position, **row)
                 for position, row in enumerate(trial_rows)
             )
-        intake.refresh_from_db(from_queryset=Intake.objects.select_related("patient"))
+        if intake.version == expected_version:
+            # `intake` was read at the version this save replaced: the row is now `intake`
+            # with these answers, so it need not be read back.
+            for name, value in values.items():
+                setattr(intake, name, value)
+            intake.version, intake.updated_by, intake.updated_at = expected_version + 1, user, now
+        else:
+            intake.refresh_from_db(from_queryset=Intake.objects.select_related("patient"))
         audit_record(
             actor=user,
             action="intake.save",

@@ -26,14 +26,12 @@ class RuleSetVersionNotFound(LookupError):
 
 def published_version(rule_set: str = DEFAULT_RULE_SET) -> RuleSetVersion:
     """The version in force for `rule_set`."""
-    version = (
-        RuleSetVersion.objects.select_related("rule_set")
-        .filter(rule_set__name=rule_set, status=RuleSetVersion.Status.PUBLISHED)
-        .first()
-    )
-    if version is None:
-        raise RuleSetVersionNotFound(f"rule set {rule_set!r} has no published version")
-    return version
+    try:  # one at most (constraint `rules_one_published_version`), so no ordering to pay for
+        return RuleSetVersion.objects.select_related("rule_set").get(
+            rule_set__name=rule_set, status=RuleSetVersion.Status.PUBLISHED
+        )
+    except RuleSetVersion.DoesNotExist:
+        raise RuleSetVersionNotFound(f"rule set {rule_set!r} has no published version") from None
 
 
 def numbered_version(number: int, rule_set: str = DEFAULT_RULE_SET) -> RuleSetVersion:

@@ -81,14 +81,26 @@ def screening_run(*, intake: Intake, user: User, on: date | None = None) -> Scre
         intake = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
         if intake.is_locked:
             raise LockedError("This intake belongs to a signed screening: amend it instead.")
+        # Earlier unsigned runs are superseded here; `intake_update` does it when it saves, so
+        # `intake_submit` needs no second pass.
+        intake.screenings.filter(status=Screening.Status.UNSIGNED).update(
+            status=Screening.Status.SUPERSEDED
+        )
         return _run(intake=intake, user=user, screening_date=on or timezone.localdate())
 
 
-def _run(*, intake: Intake, user: User, screening_date: date) -> Screening:
+def _run(
+    *,
+    intake: Intake,
+    user: User,
+    screening_date: date,
+    trials: list[dict[str, Any]] | None = None,
+) -> Screening:
     """`screening_run`'s work, on a draft intake (and its patient) that the current transaction
-    has read and locked."""
+    has read and locked, with no unsigned screening left (`trials`: its trials as just saved, if
+    the caller saved them)."""
     try:
-        facts = intake_facts(intake, screening_date=screening_date)
+        facts = intake_facts(intake, screening_date=screening_date, trials=trials)
     except FactsInvalid as exc:
         errors: dict[str, list[str]] = {}
         for error in exc.errors:
@@ -96,9 +108,6 @@ def _run(*, intake: Intake, user: User, screening_date: date) -> Screening:
         raise IntakeInvalid(errors) from None
     version = published_version()
     result = compiled_version(version).evaluate(facts)
-    intake.screenings.filter(status=Screening.Status.UNSIGNED).update(
-        status=Screening.Status.SUPERSEDED
-    )
     screening = Screening.objects.create(
         patient=intake.patient,
         intake=intake,
@@ -150,17 +159,23 @@ def intake_submit(
     nothing is saved and the form keeps what the clinician typed."""
     # Both events (intake.save, screening.run) are written at the end: the audit chain head is
     # locked last, as everywhere, and only for the end of the transaction.
+    trial_rows = list(trials)
     with transaction.atomic(), audit_together():
         intake = intake_update(
             intake=intake,
             user=user,
             expected_version=expected_version,
             values=values,
-            trials=trials,
+            trials=trial_rows,
         )
         # intake_update's UPDATE holds the draft's row lock until commit and read it back: run
-        # on it as it is, without locking and reading it again.
-        return _run(intake=intake, user=user, screening_date=on or timezone.localdate())
+        # on it as it is (and its trials as saved), without locking and reading it again.
+        return _run(
+            intake=intake,
+            user=user,
+            screening_date=on or timezone.localdate(),
+            trials=trial_rows,
+        )
 
 
 def pending_flags(

@@ -97,7 +97,6 @@ def test_rerunning_supersedes_the_unsigned_screening(patient, clinician):
         screening_sign(screening=first, user=clinician)
 
 
-
 def test_changing_the_intake_after_a_run_supersedes_it_so_it_cannot_be_signed(patient, clinician):
     intake = make_intake(patient=patient, by=clinician)
     shown = run(intake, clinician)
@@ -117,6 +116,7 @@ def test_changing_the_intake_after_a_run_supersedes_it_so_it_cannot_be_signed(pa
         screening_sign(screening=shown, user=clinician)
     intake.refresh_from_db()
     assert intake.status == Intake.Status.DRAFT
+
 
 def test_a_clinician_cannot_sign_with_an_unacknowledged_review_flag(clinician):
     patient = make_patient(created_by=clinician, born=date(2010, 1, 1))
@@ -234,6 +234,32 @@ def test_amending_copies_the_intake_into_a_linked_draft(patient, clinician):
     amended = run(draft, clinician)
     assert amended.amends == original
     assert list(original.amended_by.all()) == [amended]
+
+
+def test_saving_a_draft_records_who_saved_it_and_when(patient, clinician, other_clinician):
+    intake = make_intake(patient=patient, by=clinician)
+    opened = Intake.objects.get(pk=intake.pk)
+
+    saved = intake_update(
+        intake=intake,
+        user=other_clinician,
+        expected_version=intake.version,
+        values={"phq9_total": 20},
+        trials=[],
+    )
+
+    stored = Intake.objects.get(pk=intake.pk)
+    assert stored.updated_at > opened.updated_at
+    assert (stored.updated_by, stored.version, stored.phq9_total) == (
+        other_clinician,
+        opened.version + 1,
+        20,
+    )
+    assert (saved.updated_at, saved.updated_by, saved.version) == (
+        stored.updated_at,
+        other_clinician,
+        stored.version,
+    )
 
 
 def test_the_second_of_two_concurrent_draft_saves_is_refused(patient, clinician, other_clinician):
