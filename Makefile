@@ -42,6 +42,7 @@ test: $(VENV)/.installed-dev
 	@$(BIN)/python -m screening.dbcheck "$(TEST_DATABASE_URL)"
 	@test -x "$(CHROMIUM)" || { echo "make test: Chromium not found at $(CHROMIUM): install Debian's chromium (apt-get install chromium) for the browser tests" >&2; exit 1; }
 	$(BIN)/ruff check .
+	$(BIN)/mypy .
 	DATABASE_URL="$(TEST_DATABASE_URL)" SECRET_KEY=test-only-not-a-secret \
 		$(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL="$(TEST_DATABASE_URL)" SECRET_KEY=test-only-not-a-secret \
@@ -50,6 +51,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
