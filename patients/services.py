@@ -115,16 +115,20 @@ def intake_update(
     expected_version: int,
     values: Mapping[str, Any],
     trials: Iterable[Mapping[str, Any]],
+    savepoint: bool = True,
 ) -> Intake:
     """Save a draft intake's answers (and its trial list) if nobody saved it since
-    `expected_version`; otherwise raise `ConflictError` and change nothing."""
+    `expected_version`; otherwise raise `ConflictError` and change nothing.
+
+    `savepoint=False` is for a caller whose own transaction ends with any error this raises
+    (`intake_submit`): the save then costs no savepoint round trips."""
     require_clinician(user)
     unknown = set(values) - set(INTAKE_FIELDS)
     if unknown:
         raise ValueError(f"not intake fields: {', '.join(sorted(unknown))}")
     trial_rows = list(trials)
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         updated = Intake.objects.filter(
             pk=intake.pk, version=expected_version, status=Intake.Status.DRAFT
         ).update(**values, version=F("version") + 1, updated_by=user, updated_at=now)

@@ -167,6 +167,7 @@ def intake_submit(
             expected_version=expected_version,
             values=values,
             trials=trial_rows,
+            savepoint=False,  # any error it raises leaves this block, which rolls back whole
         )
         # intake_update's UPDATE holds the draft's row lock until commit and read it back: run
         # on it as it is (and its trials as saved), without locking and reading it again.
