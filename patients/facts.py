@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from patients.models import Intake, TrialsRecorded
+from patients.models import AntidepressantTrial, Intake, TrialsRecorded
 from rules.engine import Facts, FieldError, IntakeFacts, validate_facts
 
 CSSRS_ANSWERS = (
@@ -23,9 +23,6 @@ CSSRS_ANSWERS = (
     "behavior_past_3_months",
     "behavior_lifetime",
 )
-
-#: An antidepressant trial's facts, as stored and as the data dictionary names them.
-_TRIAL_FACTS = ("drug", "weeks_at_adequate_dose", "outcome")
 
 #: Facts read straight from an intake column of the same name.
 _COLUMN_FACTS = tuple(
@@ -69,16 +66,9 @@ def intake_document(
         document["antidepressant_trials"] = []
     elif intake.antidepressant_trials_recorded == TrialsRecorded.LISTED:
         document["antidepressant_trials"] = (
-            [
-                {
-                    "drug": trial.drug,
-                    "weeks_at_adequate_dose": trial.weeks_at_adequate_dose,
-                    "outcome": trial.outcome,
-                }
-                for trial in intake.trials.all()
-            ]
+            [trial.as_fact() for trial in intake.trials.all()]
             if trials is None
-            else [{name: row[name] for name in _TRIAL_FACTS} for row in trials]
+            else [{name: row[name] for name in AntidepressantTrial.FACTS} for row in trials]
         )
     answers = {
         name: getattr(intake, f"cssrs_{name}")

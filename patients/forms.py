@@ -443,14 +443,7 @@ class IntakeForm(forms.ModelForm[Intake]):
             data,
             prefix="trials",
             read_only=read_only,
-            initial=[
-                {
-                    "drug": trial.drug,
-                    "weeks_at_adequate_dose": trial.weeks_at_adequate_dose,
-                    "outcome": trial.outcome,
-                }
-                for trial in stored_trials
-            ],
+            initial=[trial.as_fact() for trial in stored_trials],
         )
         if read_only:
             for field in self.fields.values():

@@ -7,6 +7,7 @@ edits are refused by `version` (optimistic concurrency).
 """
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -291,8 +292,15 @@ class AntidepressantTrial(models.Model):
     )
     outcome = models.CharField(max_length=20, choices=TrialOutcome.choices)
 
+    #: The trial's fields as the data dictionary names them in `antidepressant_trials`.
+    FACTS = ("drug", "weeks_at_adequate_dose", "outcome")
+
     class Meta:
         ordering = ["intake", "position", "pk"]
 
     def __str__(self) -> str:
         return f"{self.drug}, {self.weeks_at_adequate_dose} weeks, {self.outcome}"
+
+    def as_fact(self) -> dict[str, Any]:
+        """The trial as one item of the `antidepressant_trials` fact (and a trial form row)."""
+        return {name: getattr(self, name) for name in self.FACTS}

@@ -15,6 +15,7 @@ from django.utils import timezone
 from patients.models import AntidepressantTrial, Intake, Patient, TrialsRecorded
 from screening.audit import audit_record
 from screening.exceptions import ConflictError, LockedError, PermissionDenied
+from screening.models import Screening
 from screening.roles import Role, has_role
 
 #: Intake columns a clinician edits (everything but bookkeeping).
@@ -142,7 +143,9 @@ def intake_update(
             )
         # A screening shows the answers it ran on; once they change it can no longer be
         # signed (signing locks the intake as it is now), so it is superseded.
-        intake.screenings.filter(status="unsigned").update(status="superseded")
+        intake.screenings.filter(status=Screening.Status.UNSIGNED).update(
+            status=Screening.Status.SUPERSEDED
+        )
         intake.trials.all().delete()
         if values.get("antidepressant_trials_recorded") == TrialsRecorded.LISTED:
             AntidepressantTrial.objects.bulk_create(
