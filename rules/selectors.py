@@ -8,9 +8,12 @@ view can forget the check.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 from django.db.models import F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -25,13 +28,31 @@ class RuleSetVersionNotFound(LookupError):
 
 
 def published_version(rule_set: str = DEFAULT_RULE_SET) -> RuleSetVersion:
-    """The version in force for `rule_set`."""
-    try:  # one at most (constraint `rules_one_published_version`), so no ordering to pay for
-        return RuleSetVersion.objects.select_related("rule_set").get(
-            rule_set__name=rule_set, status=RuleSetVersion.Status.PUBLISHED
-        )
-    except RuleSetVersion.DoesNotExist:
-        raise RuleSetVersionNotFound(f"rule set {rule_set!r} has no published version") from None
+    """The version in force for `rule_set`.
+
+    Every screening run asks, so asking is one indexed lookup of the version's id (raw SQL: the
+    ORM would spend more building the query than PostgreSQL spends answering it); the version
+    itself never changes while it is published, so it is read once per process. Publishing
+    elsewhere is seen at once: the id comes from the database every time."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PUBLISHED_ID_SQL, [rule_set, RuleSetVersion.Status.PUBLISHED.value])
+        row = cursor.fetchone()
+    if row is None:
+        raise RuleSetVersionNotFound(f"rule set {rule_set!r} has no published version")
+    # A copy per caller, so that nothing one request sets on it reaches another.
+    return copy.copy(_version_with_rule_set(row[0]))
+
+
+#: At most one row (constraint `rules_one_published_version`).
+_PUBLISHED_ID_SQL = (
+    'SELECT v."id" FROM "rules_rulesetversion" v JOIN "rules_ruleset" s ON s."id" = v."rule_set_id" '
+    'WHERE s."name" = %s AND v."status" = %s'
+)
+
+
+@lru_cache(maxsize=32)
+def _version_with_rule_set(version_pk: int) -> RuleSetVersion:
+    return RuleSetVersion.objects.select_related("rule_set").get(pk=version_pk)
 
 
 def numbered_version(number: int, rule_set: str = DEFAULT_RULE_SET) -> RuleSetVersion:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from rules.engine import compile_ruleset
 from rules.loader import compiled_version, version_spec
@@ -136,3 +137,27 @@ def test_the_published_version_compiles_and_screens(trd_eligible_facts):
 def test_an_unknown_version_number_is_named_with_the_versions_there_are():
     with pytest.raises(RuleSetVersionNotFound, match=r"no version 7 \(versions: 1\)"):
         numbered_version(7)
+
+
+def test_published_version_follows_each_publish_and_each_caller_gets_its_own_copy(rule_admin):
+    first = published_version()
+    first.change_note = "set by one caller"
+    assert published_version().change_note != "set by one caller"
+
+    draft = RuleSetVersion.objects.create(
+        rule_set=first.rule_set, based_on=first, created_by=rule_admin
+    )
+    first.status, first.retired_at = RuleSetVersion.Status.RETIRED, timezone.now()
+    first.save(update_fields=["status", "retired_at"])
+    draft.status, draft.number = RuleSetVersion.Status.PUBLISHED, 2
+    draft.published_at, draft.published_by = timezone.now(), rule_admin
+    draft.save()
+
+    now_published = published_version()
+    assert (now_published.pk, now_published.number) == (draft.pk, 2)
+    assert now_published.rule_set.name == "ketamine"
+
+
+def test_a_rule_set_without_a_published_version_is_named():
+    with pytest.raises(RuleSetVersionNotFound, match="rule set 'no-such-set' has no published"):
+        published_version("no-such-set")
