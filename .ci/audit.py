@@ -3,8 +3,11 @@
     .venv/bin/python .ci/audit.py            # `make audit`; CI runs it after the tests
 
 Fails (exit 1) on any known vulnerability that `.ci/audit-exceptions.toml` does not justify.
-Asks OSV first and falls back to PyPI's advisory data. When neither can vouch for any package
-(an offline machine, or a registry mirror without advisory data) it says so plainly — "not
+Asks OSV first and falls back to PyPI's advisory data per installed version (both through
+pip-audit). A registry mirror may serve neither, but still serve each project's JSON, whose
+`vulnerabilities` are those of the project's latest release: then every package installed at
+its latest release is checked against that, and every other package is named as not checked.
+When nothing can vouch for any package (an offline machine) it says so plainly — "not
 performed", with the reason — rather than printing a clean bill it has not checked; set
 `AUDIT_REQUIRED=1` to make that an error too (for a machine that can reach a service).
 """
@@ -13,19 +16,27 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import tomllib
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EXCEPTIONS = HERE / "audit-exceptions.toml"
-SERVICES = ("osv", "pypi")
+SERVICES = ("osv", "pypi", "pypi-latest")
+#: PyPI's JSON API (or a mirror's): /pypi/<project>/json.
+PYPI_JSON = os.environ.get("AUDIT_PYPI_JSON", "https://pypi.org/pypi/{name}/json")
 
 
 def run_pip_audit(service: str) -> tuple[dict | None, str]:
     """pip-audit's JSON report from `service`, or None and the reason it could not run."""
+    if service == "pypi-latest":
+        return latest_release_report(installed(), project_json)
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
         completed = subprocess.run(
@@ -51,6 +62,62 @@ def run_pip_audit(service: str) -> tuple[dict | None, str]:
             last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
             return None, f"{service}: {last[:200]}"
         return json.loads(report.read_text()), ""
+
+
+def installed() -> dict[str, str]:
+    """Installed distributions (normalised name → version), without editable installs (this
+    project itself), as `pip-audit --skip-editable` sees them."""
+    found = {}
+    for dist in metadata.distributions():
+        direct = dist.read_text("direct_url.json")
+        if direct and json.loads(direct).get("dir_info", {}).get("editable"):
+            continue
+        found[re.sub(r"[-_.]+", "-", dist.metadata["Name"]).lower()] = dist.version
+    return found
+
+
+def project_json(name: str) -> dict | None:
+    """PyPI's JSON for project `name`, or None when it cannot be read."""
+    url = PYPI_JSON.format(name=name)
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"AUDIT_PYPI_JSON must be an http(s) URL, got {PYPI_JSON!r}")
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (checked above)
+            return json.load(response)
+    except (OSError, ValueError):
+        return None
+
+
+def latest_release_report(packages: dict[str, str], fetch) -> tuple[dict | None, str]:
+    """A pip-audit-shaped report from each project's JSON: packages at their latest release
+    carry that release's advisories; the others are skipped, saying why."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        documents = dict(zip(packages, pool.map(fetch, packages), strict=True))
+    if not any(documents.values()):
+        return None, "pypi-latest: no project JSON could be read"
+    dependencies = []
+    for name, version in sorted(packages.items()):
+        document = documents[name]
+        entry: dict = {"name": name, "version": version}
+        if document is None:
+            entry["skip_reason"] = "its project JSON could not be read"
+        elif document["info"]["version"] != version:
+            entry["skip_reason"] = (
+                f"not its latest release ({document['info']['version']}), and no advisory "
+                "data per version is reachable"
+            )
+        else:
+            entry["vulns"] = [
+                {
+                    "id": vuln["id"],
+                    "aliases": vuln.get("aliases") or [],
+                    "fix_versions": vuln.get("fixed_in") or [],
+                }
+                for vuln in document.get("vulnerabilities") or []
+                if not vuln.get("withdrawn")
+            ]
+        dependencies.append(entry)
+    return {"dependencies": dependencies, "fixes": []}, ""
 
 
 def justified() -> dict[str, str]:
@@ -95,9 +162,14 @@ def main() -> int:
                 failures += 1
                 fixes = ", ".join(vuln.get("fix_versions", [])) or "no fixed release"
                 print(f"audit: VULNERABLE {line} (fixed in {fixes})")
-    skipped = len(dependencies) - len(audited)
+    skipped = [d for d in dependencies if "skip_reason" in d]
+    for dependency in skipped:
+        print(
+            f"audit: not checked {dependency['name']} {dependency['version']}: "
+            f"{dependency['skip_reason']}"
+        )
     print(
-        f"audit: {len(audited)} packages checked with {service}, {skipped} not checkable, "
+        f"audit: {len(audited)} packages checked with {service}, {len(skipped)} not checkable, "
         f"{failures} unjustified known vulnerabilities"
     )
     return 1 if failures else 0
