@@ -148,8 +148,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # costs about 10% less server CPU, a result page about 25% less. Behind a pooler in
     # transaction mode, set DB_SERVER_SIDE_BINDING=false unless it keeps prepared statements
     # (PgBouncer ≥ 1.21 with max_prepared_statements).
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
-        "DB_SERVER_SIDE_BINDING", default=True
+    server_side_binding = env_bool("DB_SERVER_SIDE_BINDING", default=True)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=server_side_binding,
+        # psycopg's own default; Django passes None (never prepare) unless told.
+        prepare_threshold=5 if server_side_binding else None,
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
