@@ -6,10 +6,15 @@ version id; drafts are compiled fresh each time (they are being edited).
 
 from __future__ import annotations
 
+import tomllib
 from functools import lru_cache
+from pathlib import Path
 
 from rules.engine import CompiledRuleSet, RuleSetSpec, compile_ruleset
 from rules.models import RuleSetVersion
+
+#: The default rule set, which migration rules/0003 publishes as version 1.
+DEFAULT_RULES_FILE = Path(__file__).resolve().parent / "data" / "ketamine-v1.toml"
 
 
 def version_spec(version: RuleSetVersion) -> RuleSetSpec:
@@ -38,3 +43,11 @@ def compiled_version(version: RuleSetVersion) -> CompiledRuleSet:
 def _compiled_immutable(version_pk: int) -> CompiledRuleSet:
     version = RuleSetVersion.objects.select_related("rule_set").get(pk=version_pk)
     return compile_ruleset(version_spec(version))
+
+
+@lru_cache(maxsize=1)
+def compiled_default_file() -> CompiledRuleSet:
+    """The default rule set compiled from its data file, for a database not yet migrated."""
+    return compile_ruleset(
+        RuleSetSpec.model_validate(tomllib.loads(DEFAULT_RULES_FILE.read_text(encoding="utf-8")))
+    )

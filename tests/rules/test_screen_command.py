@@ -127,3 +127,58 @@ def test_check_vignettes_reports_every_vignette_matching(vignettes_dir):
         env={**os.environ, "DATABASE_URL": url, "CHECK_PYTHON": sys.executable},
     )
     assert run.stdout.strip().splitlines()[-1] == "14/14 vignettes match", run.stdout + run.stderr
+
+
+@pytest.fixture
+def empty_database():
+    """A PostgreSQL database with no tables (a checkout before `migrate`); its URL."""
+    import psycopg
+
+    db = connection.settings_dict
+    server = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    name = f"{db['NAME']}_unmigrated"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{server}/{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _screen_command(database_url, *args):
+    return subprocess.run(
+        [sys.executable, "manage.py", "screen", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-only"},
+    )
+
+
+def test_before_migrate_it_screens_under_the_default_rule_set_and_says_so(
+    empty_database, facts_file
+):
+    run = _screen_command(empty_database, facts_file("adolescent-mdd"))
+
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["ruleset"] == {"name": "ketamine", "version": 1}
+    assert [f["rule"] for f in result["flags"]] == ["REV-PEDIATRIC"]
+    assert "The database is not migrated" in run.stderr
+
+
+def test_before_migrate_another_version_is_an_error_naming_migrate(empty_database, facts_file):
+    run = _screen_command(empty_database, "--ruleset-version", "2", facts_file("pregnant"))
+
+    assert run.returncode != 0
+    assert run.stdout == ""
+    assert "run `python manage.py migrate` first" in run.stderr
+
+
+def test_an_unreachable_database_is_an_error_not_the_default_rule_set(facts_file):
+    run = _screen_command("postgres://postgres@127.0.0.1:1/nowhere", facts_file("pregnant"))
+
+    assert run.returncode != 0
+    assert run.stdout == ""
+    assert "cannot read rule sets from the database" in run.stderr
