@@ -39,9 +39,10 @@ run: install
 
 ## The whole test suite (engine, services, views, browser journeys) on PostgreSQL.
 test: $(VENV)/.installed-dev
-	@$(BIN)/python -m screening.dbcheck "$(TEST_DATABASE_URL)"
+	@$(BIN)/python -m tests.dbcheck "$(TEST_DATABASE_URL)"
 	@test -x "$(CHROMIUM)" || { echo "make test: Chromium not found at $(CHROMIUM): install Debian's chromium (apt-get install chromium) for the browser tests" >&2; exit 1; }
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy .
 	DATABASE_URL="$(TEST_DATABASE_URL)" SECRET_KEY=test-only-not-a-secret \
 		$(BIN)/python manage.py makemigrations --check --dry-run
@@ -51,6 +52,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy .
 
 format: $(VENV)/.installed-dev

@@ -129,7 +129,7 @@ def clinicians(count: int, prefix: str, password: str) -> list[str]:
     """`count` clinician accounts (created or reset); their usernames."""
     from django.contrib.auth.models import Group, User
 
-    from screening.roles import Role
+    from screening.core.permissions import Role
 
     group = Group.objects.get(name=Role.CLINICIAN.value)
     names = []

@@ -52,8 +52,8 @@ from rules.services import (  # noqa: E402
     rule_update,
 )
 from rules.tasks import impact_preview_run  # noqa: E402
+from screening.core.permissions import Role  # noqa: E402
 from screening.models import Screening  # noqa: E402
-from screening.roles import Role  # noqa: E402
 
 VIGNETTES = ROOT / "rules" / "data" / "vignettes"
 FIRST_DAY = date(2025, 1, 1)

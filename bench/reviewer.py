@@ -46,9 +46,9 @@ from patients.models import Intake, Patient  # noqa: E402
 from rules.engine import validate_facts  # noqa: E402
 from rules.loader import compiled_version  # noqa: E402
 from rules.selectors import published_version  # noqa: E402
+from screening.core.permissions import Role  # noqa: E402
 from screening.models import Screening  # noqa: E402
-from screening.review_selectors import ScreeningFilters, filtered_screenings  # noqa: E402
-from screening.roles import Role  # noqa: E402
+from screening.review.selectors import ScreeningFilters, filtered_screenings  # noqa: E402
 
 VIGNETTES = ROOT / "rules" / "data" / "vignettes"
 ON = date(2026, 1, 15)

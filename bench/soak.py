@@ -216,7 +216,8 @@ class Clinician:
 def lost_journeys(journeys: list[Journey]) -> collections.Counter[str]:
     """Why each journey's stored record falls short of what the server confirmed (by reason)."""
     from patients.models import Intake, Patient
-    from screening.models import AuditEvent, FlagReview, Screening, ScreeningFlag
+    from screening.core.models import AuditEvent
+    from screening.models import FlagReview, Screening, ScreeningFlag
 
     events: collections.Counter[tuple[str, str]] = collections.Counter(
         AuditEvent.objects.values_list("object_id", "action").iterator()

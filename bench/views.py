@@ -1,6 +1,6 @@
 """The framework floor: the least an authenticated page that writes can cost in this project.
 
-Everything a real page pays for (session, login, CSRF, role check, CSP, session renewal on every
+Everything a real page pays for (session, login, CSRF, permission check, CSP, session renewal on every
 request) plus one INSERT and one SELECT and a small template. Its table, `bench_floor_hit`, is
 created by the benchmark harness (`bench.harness.FLOOR_TABLE_SQL`): no migration knows about it.
 """
@@ -12,12 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from screening.permissions import role_required
-from screening.roles import Role
+from screening.core.permissions import permission_required
 
 
 @require_POST
-@role_required(Role.CLINICIAN)
+@permission_required("screening.add_screening")
 def floor(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute(

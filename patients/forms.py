@@ -682,7 +682,7 @@ class IntakeForm(forms.ModelForm[Intake]):
         return int(self.cleaned_data["version"])
 
     def add_service_errors(self, errors: Mapping[str, Sequence[str]]) -> None:
-        """Show `IntakeInvalid` errors beside their fields (`__all__` above the form)."""
+        """Show `InputInvalid` errors beside their fields (`__all__` above the form)."""
         for name, messages in errors.items():
             field = name if name in self.fields else None
             for message in messages:

@@ -11,13 +11,11 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from patients.models import Intake, Patient
-from screening.roles import Role, roles_of
-
-READERS = {Role.CLINICIAN.value, Role.REVIEWER.value}
+from screening.core.permissions import has_perm
 
 
 def patients_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Patient]:
-    if not READERS & roles_of(user):
+    if not has_perm(user, "patients.view_patient"):
         return Patient.objects.none()
     return Patient.objects.all()
 
@@ -41,7 +39,7 @@ def patient_for(user: AbstractBaseUser | AnonymousUser, patient_uuid: object) ->
 
 
 def intakes_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Intake]:
-    if not READERS & roles_of(user):
+    if not has_perm(user, "patients.view_intake"):
         return Intake.objects.none()
     return Intake.objects.select_related("patient")
 

@@ -1,5 +1,8 @@
-"""Changes to patients and intakes. Each service checks the role, makes its change and writes its
-audit event in one transaction."""
+"""Changes to patients and intakes. Each service checks the permission, makes its change and
+writes its audit event in one transaction.
+
+What an intake's change means for the screenings run from it is the screening side's business
+(`screening.services.intake_save` wraps `intake_update`): this app never imports it."""
 
 from __future__ import annotations
 
@@ -13,10 +16,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from patients.models import AntidepressantTrial, Intake, Patient, TrialsRecorded
-from screening.audit import audit_record
-from screening.exceptions import ConflictError, LockedError, PermissionDenied
-from screening.models import Screening
-from screening.roles import Role, has_role
+from screening.core.audit import audit_record
+from screening.core.errors import ConflictError, LockedError
+from screening.core.permissions import require_perm
 
 #: Intake columns a clinician edits (everything but bookkeeping).
 INTAKE_FIELDS = tuple(
@@ -38,11 +40,6 @@ INTAKE_FIELDS = tuple(
 )
 
 
-def require_clinician(user: User) -> None:
-    if not has_role(user, Role.CLINICIAN):
-        raise PermissionDenied("Only clinicians can do this.")
-
-
 def patient_register(
     *,
     user: User,
@@ -53,7 +50,7 @@ def patient_register(
     sex_at_birth: str,
 ) -> Patient:
     """Register a patient (MRN unique)."""
-    require_clinician(user)
+    require_perm(user, "patients.add_patient", "Only clinicians can do this.")
     with transaction.atomic():
         patient = Patient.objects.create(
             mrn=mrn.strip(),
@@ -66,8 +63,7 @@ def patient_register(
         audit_record(
             actor=user,
             action="patient.register",
-            object_type="patients.patient",
-            object_id=str(patient.uuid),
+            target=patient,
             # No identifiers: the trail never changes, so a mistyped MRN would stay in it; the
             # patient's UUID leads to the record (and to its corrections).
             detail={},
@@ -79,7 +75,7 @@ def intake_create(
     *, patient: Patient, user: User, copy_from: Intake | None = None, amends: Any = None
 ) -> Intake:
     """Start a draft intake for `patient`, optionally copying another intake's answers."""
-    require_clinician(user)
+    require_perm(user, "patients.add_intake", "Only clinicians can do this.")
     with transaction.atomic():
         values = {name: getattr(copy_from, name) for name in INTAKE_FIELDS} if copy_from else {}
         intake = Intake.objects.create(
@@ -99,8 +95,7 @@ def intake_create(
         audit_record(
             actor=user,
             action="intake.create",
-            object_type="patients.intake",
-            object_id=str(intake.uuid),
+            target=intake,
             detail={
                 "patient": str(patient.uuid),
                 "copied_from": str(copy_from.uuid) if copy_from else None,
@@ -123,7 +118,7 @@ def intake_update(
 
     `savepoint=False` is for a caller whose own transaction ends with any error this raises
     (`intake_submit`): the save then costs no savepoint round trips."""
-    require_clinician(user)
+    require_perm(user, "patients.change_intake", "Only clinicians can do this.")
     unknown = set(values) - set(INTAKE_FIELDS)
     if unknown:
         raise ValueError(f"not intake fields: {', '.join(sorted(unknown))}")
@@ -141,11 +136,6 @@ def intake_update(
                 "Another clinician saved this intake after you opened it. Your changes were not "
                 "saved: reload the intake to see the current answers."
             )
-        # A screening shows the answers it ran on; once they change it can no longer be
-        # signed (signing locks the intake as it is now), so it is superseded.
-        intake.screenings.filter(status=Screening.Status.UNSIGNED).update(
-            status=Screening.Status.SUPERSEDED
-        )
         intake.trials.all().delete()
         if values.get("antidepressant_trials_recorded") == TrialsRecorded.LISTED:
             AntidepressantTrial.objects.bulk_create(
@@ -163,8 +153,7 @@ def intake_update(
         audit_record(
             actor=user,
             action="intake.save",
-            object_type="patients.intake",
-            object_id=str(intake.uuid),
+            target=intake,
             detail={
                 "version": intake.version,
                 "recorded": _recorded(values),

@@ -1,4 +1,7 @@
-"""Patients and intakes (namespace `patients`). UUIDs in URLs, never sequential ids or MRNs."""
+"""Patients and intakes (namespace `patients`). UUIDs in URLs, never sequential ids or MRNs.
+
+The patient's page (`detail`) and the intake form (`intake_edit`) show and run screenings, so
+the screening side provides them in this namespace (`screening.clinic.urls`)."""
 
 from django.urls import path
 
@@ -9,7 +12,5 @@ app_name = "patients"
 urlpatterns = [
     path("patients/", views.patient_list, name="list"),
     path("patients/new/", views.patient_register, name="register"),
-    path("patients/<uuid:patient_uuid>/", views.patient_detail, name="detail"),
     path("patients/<uuid:patient_uuid>/intakes/new/", views.intake_new, name="intake_new"),
-    path("intakes/<uuid:intake_uuid>/", views.intake_edit, name="intake_edit"),
 ]

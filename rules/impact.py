@@ -5,9 +5,11 @@ result stored when it was run: its disposition, and the set of rule IDs that fla
 about a past screening changes (its stored result is what it showed and keeps showing); the
 preview only counts what would come out differently if the same facts were screened today.
 
-The run streams screenings in primary-key batches, reading only the columns it compares, and
-writes its counters after each batch, so memory stays flat and a page can show progress however
-many screenings there are.
+The run streams screenings in batches, reading only what it compares, and writes its counters
+after each batch, so memory stays flat and a page can show progress however many screenings
+there are. The screenings come from a provider named in settings (`RULES_PAST_SCREENINGS`, a
+dotted path to a `PastScreenings` class, the way `AUTH_PASSWORD_VALIDATORS` names classes): this
+app stores rule sets and never imports the app that stores screenings.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from rules.engine import CompiledRuleSet, FactsInvalid, RuleSetInvalid, validate_facts
 from rules.loader import compiled_version
 from rules.models import ImpactPreview, RuleSetVersion
-from screening.models import Screening
 
 logger = logging.getLogger(__name__)
 
@@ -136,25 +139,38 @@ class Tally:
             )
 
 
-def _screening_batches(batch_size: int) -> Iterable[list[tuple[Any, ...]]]:
-    """Past screenings in primary-key order, `batch_size` rows at a time, only the compared
-    columns. Each batch is its own short query (keyset pagination), so no cursor or snapshot
-    is held open across the whole run while progress is committed between batches."""
-    # Of the stored result only the disposition and the flags are compared: the database
-    # extracts them, so the indications, explanations and missing lists are never decoded.
-    columns = ("pk", "uuid", "screening_date", "facts", "result__disposition", "result__flags")
-    last = 0
-    while True:
-        rows = list(
-            Screening.objects.filter(pk__gt=last)
-            .order_by("pk")
-            .values_list(*columns)[:batch_size]
-            .iterator(chunk_size=batch_size)
-        )
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
+#: One past screening as a preview compares it: (uuid, screening date, stored facts, stored
+#: disposition, stored flags as `[{"rule": ...}, ...]`).
+PastScreening = tuple[Any, date, Mapping[str, Any], str, Iterable[Mapping[str, Any]] | None]
+
+
+class PastScreenings(Protocol):
+    """Where the screenings to compare come from (`settings.RULES_PAST_SCREENINGS`)."""
+
+    def count(self) -> int:
+        """How many screenings `batches` will yield, for the progress bar."""
+        ...
+
+    def batches(self, batch_size: int) -> Iterable[list[PastScreening]]:
+        """Every past screening, `batch_size` at a time, each batch its own short query."""
+        ...
+
+
+class NoPastScreenings:
+    """The provider when none is configured: there is nothing to compare."""
+
+    def count(self) -> int:
+        return 0
+
+    def batches(self, batch_size: int) -> Iterable[list[PastScreening]]:
+        return iter(())
+
+
+def past_screenings() -> PastScreenings:
+    """The configured provider of past screenings."""
+    path = getattr(settings, "RULES_PAST_SCREENINGS", "")
+    provider: PastScreenings = import_string(path)() if path else NoPastScreenings()
+    return provider
 
 
 def impact_preview_execute(*, preview_uuid: str, batch_size: int = BATCH_SIZE) -> dict[str, int]:
@@ -169,10 +185,11 @@ def impact_preview_execute(*, preview_uuid: str, batch_size: int = BATCH_SIZE) -
     if preview is None:  # the draft was discarded before a worker reached the preview
         return {"processed": 0}
     queryset = ImpactPreview.objects.filter(pk=preview.pk)
+    source = past_screenings()
     queryset.update(
         status=ImpactPreview.Status.RUNNING,
         started_at=timezone.now(),
-        total=Screening.objects.count(),
+        total=source.count(),
         processed=0,
         changed_disposition=0,
         changed_flags=0,
@@ -192,7 +209,7 @@ def impact_preview_execute(*, preview_uuid: str, batch_size: int = BATCH_SIZE) -
         )
         return {"processed": 0}
     try:
-        totals = _run(compiled, queryset, batch_size)
+        totals = _run(compiled, source, queryset, batch_size)
     except Exception as exc:
         logger.exception("impact preview %s failed", preview_uuid)
         queryset.update(
@@ -209,12 +226,14 @@ def impact_preview_execute(*, preview_uuid: str, batch_size: int = BATCH_SIZE) -
     return totals
 
 
-def _run(compiled: CompiledRuleSet, queryset: Any, batch_size: int) -> dict[str, int]:
+def _run(
+    compiled: CompiledRuleSet, source: PastScreenings, queryset: Any, batch_size: int
+) -> dict[str, int]:
     totals = {"processed": 0, "unreadable": 0, "changed_disposition": 0, "changed_flags": 0}
     examples: list[dict[str, Any]] = []
-    for rows in _screening_batches(batch_size):
+    for rows in source.batches(batch_size):
         tally = Tally()
-        for _pk, uuid, screening_date, facts, disposition, flags in rows:
+        for uuid, screening_date, facts, disposition, flags in rows:
             try:
                 change = screening_change(
                     compiled,

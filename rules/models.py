@@ -23,6 +23,9 @@ class ImmutableVersionError(Exception):
 
 
 class RuleSet(models.Model):
+    #: What rule administration asks of a user (granted to rule admins by `0004_role_permissions`).
+    ADMIN_PERMISSION = "rules.change_ruleset"
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)
@@ -130,6 +133,19 @@ class Rule(models.Model):
         REVIEW = "review", "Review"
         INFO = "info", "Info"
 
+    #: The rule's text: everything a clinician is shown of it, or that decides when it fires.
+    TEXT_FIELDS = (
+        "kind",
+        "condition",
+        "severity",
+        "title",
+        "message",
+        "evidence",
+        "source",
+        "diagnosis_logic",
+        "logic",
+    )
+
     version = models.ForeignKey(RuleSetVersion, on_delete=models.PROTECT, related_name="rules")
     rule_id = models.CharField(max_length=40)
     position = models.PositiveIntegerField()
@@ -166,6 +182,11 @@ class Rule(models.Model):
             raise ImmutableVersionError(
                 f"{self.rule_id} belongs to a {status.first()} version and cannot change"
             )
+
+    def text(self) -> dict[str, str]:
+        """This rule's text (`TEXT_FIELDS`): what a screening stores as shown, what a draft
+        copies, what audit events snapshot."""
+        return {name: getattr(self, name) for name in self.TEXT_FIELDS}
 
     def as_spec(self) -> dict[str, object]:
         """This rule as the engine's `RuleSpec` fields."""

@@ -18,7 +18,7 @@ from django.db.models import F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from rules.models import ImpactPreview, Rule, RuleSet, RuleSetVersion, RuleTestCase
-from screening.roles import Role, has_role
+from screening.core.permissions import has_perm
 
 DEFAULT_RULE_SET = "ketamine"
 
@@ -79,7 +79,7 @@ User = AbstractBaseUser | AnonymousUser
 
 
 def _admin(user: User) -> bool:
-    return has_role(user, Role.RULE_ADMIN)
+    return has_perm(user, RuleSet.ADMIN_PERMISSION)
 
 
 def rule_sets_for(user: User) -> QuerySet[RuleSet]:

@@ -31,9 +31,9 @@ from rules.validators import (
     validate_rule_id,
     validate_rule_values,
 )
-from screening.audit import audit_record
-from screening.exceptions import LockedError, ServiceError
-from screening.roles import Role, has_role
+from screening.core.audit import audit_record
+from screening.core.errors import LockedError, ServiceError
+from screening.core.permissions import has_perm
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -42,20 +42,6 @@ EDITABLE_FIELDS: dict[str, tuple[str, ...]] = {
     Rule.Kind.INDICATION: ("title", "message", "evidence", "source", "diagnosis_logic", "logic"),
     Rule.Kind.CONSIDERATION: ("title", "message", "evidence", "source", "severity", "logic"),
 }
-#: The text of a rule, as audit events snapshot it.
-RULE_TEXT_FIELDS = (
-    "kind",
-    "condition",
-    "severity",
-    "title",
-    "message",
-    "evidence",
-    "source",
-    "diagnosis_logic",
-    "logic",
-)
-VERSION_TYPE = "rules.rulesetversion"
-CASE_TYPE = "rules.ruletestcase"
 
 
 class DraftExists(ServiceError):
@@ -82,7 +68,7 @@ class PublishRefused(ServiceError):
 
 def require_rule_admin(user: AnyUser) -> User:
     """`user`, who must be a signed-in rule admin (PermissionDenied otherwise)."""
-    if not has_role(user, Role.RULE_ADMIN):
+    if not has_perm(user, RuleSet.ADMIN_PERMISSION):
         raise PermissionDenied("Only rule admins can change rule sets.")
     return cast(User, user)
 
@@ -103,7 +89,7 @@ def _lock_draft(version: RuleSetVersion) -> RuleSetVersion:
 
 
 def _rule_snapshot(rule: Rule) -> dict[str, str]:
-    return {name: getattr(rule, name) for name in RULE_TEXT_FIELDS}
+    return rule.text()
 
 
 def _version_detail(version: RuleSetVersion, **extra: Any) -> dict[str, Any]:
@@ -147,15 +133,7 @@ def draft_start(*, rule_set: RuleSet, user: AnyUser) -> RuleSetVersion:
                 version=draft,
                 rule_id=rule.rule_id,
                 position=rule.position,
-                kind=rule.kind,
-                condition=rule.condition,
-                severity=rule.severity,
-                title=rule.title,
-                message=rule.message,
-                evidence=rule.evidence,
-                source=rule.source,
-                diagnosis_logic=rule.diagnosis_logic,
-                logic=rule.logic,
+                **rule.text(),
             )
             for rule in base.rules.order_by("position")
         ]
@@ -163,8 +141,7 @@ def draft_start(*, rule_set: RuleSet, user: AnyUser) -> RuleSetVersion:
         audit_record(
             actor=user,
             action="rules.draft_start",
-            object_type=VERSION_TYPE,
-            object_id=draft.uuid,
+            target=draft,
             detail=_version_detail(draft, based_on=base.number, rules=len(copies)),
         )
     return draft
@@ -188,7 +165,7 @@ def draft_discard(*, draft: RuleSetVersion, user: AnyUser) -> None:
         audit_record(
             actor=user,
             action="rules.draft_discard",
-            object_type=VERSION_TYPE,
+            object_type=RuleSetVersion._meta.label_lower,  # the draft is gone: name it
             object_id=draft_uuid,
             detail=detail,
         )
@@ -225,8 +202,7 @@ def rule_update(*, rule: Rule, user: AnyUser, values: Mapping[str, str]) -> list
         audit_record(
             actor=user,
             action="rules.rule_update",
-            object_type=VERSION_TYPE,
-            object_id=draft.uuid,
+            target=draft,
             detail=_version_detail(draft, rule=rule.rule_id, changes=changes),
         )
     return list(changes)
@@ -286,8 +262,7 @@ def rule_add(
         audit_record(
             actor=user,
             action="rules.rule_add",
-            object_type=VERSION_TYPE,
-            object_id=draft.uuid,
+            target=draft,
             detail=_version_detail(draft, rule=rule_id, text=_rule_snapshot(rule)),
         )
     return rule
@@ -310,8 +285,7 @@ def rule_retire(*, rule: Rule, user: AnyUser) -> None:
         audit_record(
             actor=user,
             action="rules.rule_retire",
-            object_type=VERSION_TYPE,
-            object_id=draft.uuid,
+            target=draft,
             detail=_version_detail(draft, rule=snapshot_id, text=snapshot),
         )
 
@@ -377,8 +351,7 @@ def rule_case_create(
         audit_record(
             actor=user,
             action="rules.case_create",
-            object_type=CASE_TYPE,
-            object_id=case.uuid,
+            target=case,
             detail={
                 "rule_set": rule_set.name,
                 "case": case.name,
@@ -421,8 +394,7 @@ def rule_case_update(
         audit_record(
             actor=user,
             action="rules.case_update",
-            object_type=CASE_TYPE,
-            object_id=case.uuid,
+            target=case,
             detail={"rule_set": case.rule_set.name, "case": case.name, "changes": changes},
         )
     return list(changes)
@@ -471,8 +443,7 @@ def rule_case_expectation_update(
         audit_record(
             actor=user,
             action="rules.case_expectation_update",
-            object_type=CASE_TYPE,
-            object_id=case.uuid,
+            target=case,
             detail={
                 "rule_set": draft.rule_set.name,
                 "case": case.name,
@@ -569,15 +540,13 @@ def rule_set_publish(
             audit_record(
                 actor=user,
                 action="rules.version_retire",
-                object_type=VERSION_TYPE,
-                object_id=previous.uuid,
+                target=previous,
                 detail=_version_detail(previous, replaced_by=draft.number),
             )
         audit_record(
             actor=user,
             action="rules.version_publish",
-            object_type=VERSION_TYPE,
-            object_id=draft.uuid,
+            target=draft,
             detail=_version_detail(
                 draft,
                 change_note=change_note,

@@ -1,6 +1,6 @@
 """Rule administration pages (namespace `rules`), for rule admins only.
 
-Every view is wrapped in `role_required(Role.RULE_ADMIN)` and reads through the admin selectors,
+Every view is wrapped in `permission_required(RuleSet.ADMIN_PERMISSION)` and reads through the admin selectors,
 which return nothing to other roles. POST views are thin: form, one service, a message and a
 redirect. A `ValidationError` from a service lands beside the form's fields.
 """
@@ -32,12 +32,11 @@ from rules.forms import (
 )
 from rules.impact import rules_fingerprint
 from rules.loader import compiled_version
-from rules.models import RuleSetVersion
-from screening.exceptions import ServiceError
-from screening.permissions import role_required
-from screening.roles import Role
+from rules.models import RuleSet, RuleSetVersion
+from screening.core.errors import ServiceError
+from screening.core.permissions import permission_required
 
-rule_admin_only = role_required(Role.RULE_ADMIN)
+rule_admin_only = permission_required(RuleSet.ADMIN_PERMISSION)
 
 
 def _attach(form: Form, error: ValidationError) -> None:

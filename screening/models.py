@@ -1,83 +1,13 @@
-"""The audit trail: an append-only, hash-chained log of who did what to which object.
-
-Rows are written only through `screening.audit.audit_record`, which links each event to the one
-before it and keeps `AuditChainHead` in step; `screening.audit.audit_verify` walks the chain.
-The database refuses UPDATE and DELETE on `AuditEvent` (migration `0003_auditevent_append_only`).
-"""
+"""The screening domain's models: a screening run, the clinician's reviews of its flags, and the
+flags it raised (copied out for reviewers' filters)."""
 
 import uuid
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
 
-# prev_hash of the first event: there is no event before it.
-GENESIS_HASH = "0" * 64
-
-
-class AuditEvent(models.Model):
-    """One thing that happened, with a readable snapshot that survives later edits.
-
-    `actor_repr` and `detail` are copies taken at the time, like `LogEntry.object_repr` in
-    Django's admin: the row still reads correctly after the user or object changes. The actor
-    is protected rather than cascaded because deleting a user must never touch audit rows
-    (accounts are deactivated instead).
-    """
-
-    seq = models.PositiveBigIntegerField(
-        unique=True, editable=False, help_text="Position in the hash chain, contiguous from 1."
-    )
-    occurred_at = models.DateTimeField(db_index=True, editable=False)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="audit_events",
-        help_text="Empty for the system or an anonymous visitor.",
-    )
-    actor_repr = models.CharField(
-        max_length=150, blank=True, help_text="The actor's username when the event happened."
-    )
-    action = models.CharField(max_length=64, db_index=True, help_text="For example auth.login.")
-    object_type = models.CharField(max_length=64, blank=True, help_text="app_label.model")
-    object_id = models.CharField(max_length=64, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, unique=True, editable=False)
-
-    class Meta:
-        ordering = ("seq",)
-        indexes = (models.Index(fields=["object_type", "object_id"]),)
-        constraints = (
-            models.CheckConstraint(condition=models.Q(seq__gte=1), name="auditevent_seq_from_1"),
-        )
-
-    def __str__(self) -> str:
-        who = f" by {self.actor_repr}" if self.actor_repr else ""
-        target = f" on {self.object_type}:{self.object_id}" if self.object_type else ""
-        return f"#{self.seq} {self.action}{who}{target}"
-
-
-class AuditChainHead(models.Model):
-    """The single row recording the last event's seq and hash.
-
-    Updated in the same transaction as every insert, so a chain whose tail was deleted no longer
-    ends where the head says it does. Writers lock this row to take turns (see `audit_record`).
-    """
-
-    SINGLETON_ID = 1
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
-    last_seq = models.PositiveBigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
-
-    class Meta:
-        constraints = (
-            models.CheckConstraint(condition=models.Q(id=1), name="auditchainhead_single_row"),
-        )
-
-    def __str__(self) -> str:
-        return f"audit chain head at seq {self.last_seq}"
+from rules.engine import ScreeningResult
 
 
 class Screening(models.Model):
@@ -132,6 +62,9 @@ class Screening(models.Model):
 
     class Meta:
         ordering = ["-run_at"]
+        permissions = [
+            ("review_screening", "Can use the reviewer desk: every screening, exports, analytics"),
+        ]
         indexes = [
             models.Index(fields=["run_by", "-run_at"]),
             # Reviewers' list: keyset pages ordered by (run_at, id), one index per filter that
@@ -164,6 +97,12 @@ class Screening(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.status == self.Status.SIGNED
+
+    @cached_property
+    def outcome(self) -> ScreeningResult:
+        """The stored result, read back through the engine's own type: every page, export and
+        service reads it here rather than as JSON."""
+        return ScreeningResult.model_validate(self.result)
 
 
 class FlagReview(models.Model):

@@ -6,14 +6,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from screening.core.permissions import has_perm
 from screening.models import Screening
-from screening.roles import Role, roles_of
-
-READERS = {Role.CLINICIAN.value, Role.REVIEWER.value}
 
 
 def screenings_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Screening]:
-    if not READERS & roles_of(user):
+    if not has_perm(user, "screening.view_screening"):
         return Screening.objects.none()
     return Screening.objects.select_related(
         "patient", "ruleset_version__rule_set", "run_by", "signed_by"

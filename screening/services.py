@@ -1,6 +1,7 @@
-"""Changes to screenings: run, acknowledge or override flags, sign, amend.
+"""Changes to screenings: save an intake (superseding its unsigned runs), run, acknowledge or
+override flags, sign, amend.
 
-Each service checks the role, makes its change, and writes its audit event in one transaction
+Each service checks the permission, makes its change, and writes its audit event in one transaction
 (the audit write last: it holds the chain lock until commit). Signed screenings are locked here
 and by database triggers (migration 0006).
 
@@ -22,13 +23,14 @@ from django.utils import timezone
 
 from patients.facts import form_field, intake_facts
 from patients.models import Intake
-from patients.services import intake_create, intake_update, require_clinician
-from rules.engine import FactsInvalid
+from patients.services import intake_create, intake_update
+from rules.engine import FactsInvalid, Flag
 from rules.loader import compiled_version
 from rules.models import Rule, RuleSetVersion
 from rules.selectors import published_version
-from screening.audit import audit_record, audit_together
-from screening.exceptions import ConflictError, IntakeInvalid, LockedError, ServiceError
+from screening.core.audit import audit_record, audit_together
+from screening.core.errors import ConflictError, InputInvalid, LockedError, ServiceError
+from screening.core.permissions import require_perm
 from screening.models import FlagReview, Screening, ScreeningFlag
 
 #: Flags a clinician must handle before signing: stops are overridden, the rest acknowledged.
@@ -55,25 +57,51 @@ def _immutable_rule_texts(version_pk: int) -> dict[str, dict[str, str]]:
 
 def _read_rule_texts(version_pk: int) -> dict[str, dict[str, str]]:
     return {
-        rule.rule_id: {
-            "kind": rule.kind,
-            "title": rule.title,
-            "message": rule.message,
-            "evidence": rule.evidence,
-            "source": rule.source,
-            "severity": rule.severity,
-            "condition": rule.condition,
-            "diagnosis_logic": rule.diagnosis_logic,
-            "logic": rule.logic,
-        }
+        rule.rule_id: rule.text()
         for rule in Rule.objects.filter(version_id=version_pk).order_by("position")
     }
+
+
+def require_clinician(user: User, perm: str = "screening.add_screening") -> None:
+    """Only clinicians (holders of `perm`) run, review, sign and amend screenings."""
+    require_perm(user, perm, "Only clinicians can do this.")
+
+
+def intake_save(
+    *,
+    intake: Intake,
+    user: User,
+    expected_version: int,
+    values: dict[str, Any],
+    trials: Iterable[dict[str, Any]],
+    savepoint: bool = True,
+) -> Intake:
+    """Save a draft intake's answers (`patients.services.intake_update`) and supersede its
+    unsigned screenings: a screening shows the answers it ran on, and once they change it can
+    no longer be signed (signing locks the intake as it is now).
+
+    Raises `ConflictError` when someone saved the intake since `expected_version`, and
+    `LockedError` when it is signed; nothing changes then."""
+    # The intake's audit event is held back to the end, so the chain head is locked last.
+    with transaction.atomic(savepoint=savepoint), audit_together():
+        intake = intake_update(
+            intake=intake,
+            user=user,
+            expected_version=expected_version,
+            values=values,
+            trials=trials,
+            savepoint=False,
+        )
+        intake.screenings.filter(status=Screening.Status.UNSIGNED).update(
+            status=Screening.Status.SUPERSEDED
+        )
+    return intake
 
 
 def screening_run(*, intake: Intake, user: User, on: date | None = None) -> Screening:
     """Evaluate `intake` under the published rule set and store everything the clinician sees.
 
-    Earlier unsigned screenings of the same intake are superseded. Raises `IntakeInvalid`
+    Earlier unsigned screenings of the same intake are superseded. Raises `InputInvalid`
     (field → messages) when the intake cannot be evaluated; nothing is stored then.
     """
     require_clinician(user)
@@ -81,7 +109,7 @@ def screening_run(*, intake: Intake, user: User, on: date | None = None) -> Scre
         intake = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
         if intake.is_locked:
             raise LockedError("This intake belongs to a signed screening: amend it instead.")
-        # Earlier unsigned runs are superseded here; `intake_update` does it when it saves, so
+        # Earlier unsigned runs are superseded here; `intake_save` does it when it saves, so
         # `intake_submit` needs no second pass.
         intake.screenings.filter(status=Screening.Status.UNSIGNED).update(
             status=Screening.Status.SUPERSEDED
@@ -105,7 +133,7 @@ def _run(
         errors: dict[str, list[str]] = {}
         for error in exc.errors:
             errors.setdefault(form_field(error), []).append(f"{error.field} {error.message}")
-        raise IntakeInvalid(errors) from None
+        raise InputInvalid(errors) from None
     version = published_version()
     result = compiled_version(version).evaluate(facts)
     screening = Screening.objects.create(
@@ -131,8 +159,7 @@ def _run(
     audit_record(
         actor=user,
         action="screening.run",
-        object_type="screening.screening",
-        object_id=str(screening.uuid),
+        target=screening,
         detail={
             "intake": str(intake.uuid),
             "intake_version": intake.version,
@@ -155,13 +182,13 @@ def intake_submit(
     on: date | None = None,
 ) -> Screening:
     """Save the intake's answers and run the screening, as one transaction: when the intake
-    cannot be evaluated (`IntakeInvalid`) or was changed by someone else (`ConflictError`),
+    cannot be evaluated (`InputInvalid`) or was changed by someone else (`ConflictError`),
     nothing is saved and the form keeps what the clinician typed."""
     # Both events (intake.save, screening.run) are written at the end: the audit chain head is
     # locked last, as everywhere, and only for the end of the transaction.
     trial_rows = list(trials)
     with transaction.atomic(), audit_together():
-        intake = intake_update(
+        intake = intake_save(
             intake=intake,
             user=user,
             expected_version=expected_version,
@@ -169,7 +196,7 @@ def intake_submit(
             trials=trial_rows,
             savepoint=False,  # any error it raises leaves this block, which rolls back whole
         )
-        # intake_update's UPDATE holds the draft's row lock until commit and read it back: run
+        # intake_save's UPDATE holds the draft's row lock until commit and read it back: run
         # on it as it is (and its trials as saved), without locking and reading it again.
         return _run(
             intake=intake,
@@ -179,9 +206,7 @@ def intake_submit(
         )
 
 
-def pending_flags(
-    screening: Screening, *, reviewed: Iterable[str] | None = None
-) -> list[dict[str, Any]]:
+def pending_flags(screening: Screening, *, reviewed: Iterable[str] | None = None) -> list[Flag]:
     """Flags that still need an acknowledgement or override before signing (`reviewed`: the
     rule IDs of the screening's reviews, when the caller has already read them)."""
     handled = set(
@@ -189,8 +214,8 @@ def pending_flags(
     )
     return [
         flag
-        for flag in screening.result["flags"]
-        if flag["severity"] in (*MUST_OVERRIDE, *MUST_ACKNOWLEDGE) and flag["rule"] not in handled
+        for flag in screening.outcome.flags
+        if flag.severity in (*MUST_OVERRIDE, *MUST_ACKNOWLEDGE) and flag.rule not in handled
     ]
 
 
@@ -206,20 +231,13 @@ def review_seen(review: FlagReview | None) -> str:
 def flag_acknowledge(
     *, screening: Screening, rule_id: str, user: User, reason: str, seen: str | None = None
 ) -> FlagReview:
-    """Acknowledge a review or urgent flag, with the clinician's reason; acknowledging it again
-    revises the acknowledgement.
-
-    `seen` is `review_seen` of the flag's review as the clinician's page showed it: when the
-    review changed since (another clinician reviewed the flag meanwhile), nothing is saved and
-    `ConflictError` says so. None skips that check.
-    """
-    return _review(
+    """Acknowledge a review or urgent flag, with the clinician's reason (see `flag_review`)."""
+    return flag_review(
         screening=screening,
         rule_id=rule_id,
         user=user,
         kind=FlagReview.Kind.ACKNOWLEDGED,
         reason=reason,
-        reason_code="",
         seen=seen,
     )
 
@@ -233,11 +251,8 @@ def flag_override(
     reason: str,
     seen: str | None = None,
 ) -> FlagReview:
-    """Override a stop flag with a documented reason (a coded reason and free text); `seen` as
-    for `flag_acknowledge`."""
-    if reason_code not in FlagReview.OverrideReason.values:
-        raise ServiceError("Choose a coded reason for overriding a stop flag.")
-    return _review(
+    """Override a stop flag with a coded reason and free text (see `flag_review`)."""
+    return flag_review(
         screening=screening,
         rule_id=rule_id,
         user=user,
@@ -248,39 +263,52 @@ def flag_override(
     )
 
 
-def _review(
+def flag_review(
     *,
     screening: Screening,
     rule_id: str,
     user: User,
     kind: str,
     reason: str,
-    reason_code: str,
-    seen: str | None,
+    reason_code: str = "",
+    seen: str | None = None,
 ) -> FlagReview:
-    require_clinician(user)
+    """Review one flag of an open screening: override a stop flag (`kind` overridden, with a
+    coded reason and free text) or acknowledge an urgent or review flag (`kind` acknowledged,
+    with free text). Reviewing a flag again revises its review.
+
+    `seen` is `review_seen` of the flag's review as the clinician's page showed it: when the
+    review changed since (another clinician reviewed the flag meanwhile), nothing is saved and
+    `ConflictError` says so. None skips that check. A missing reason or coded reason is
+    `InputInvalid` naming the field; a flag of the wrong kind or severity is refused.
+    """
+    require_clinician(user, "screening.add_flagreview")
     reason = reason.strip()
     if not reason:
-        raise ServiceError("Give a reason: it is kept with the screening.")
+        raise InputInvalid.one("reason", "Give a reason: it is kept with the screening.")
+    if kind == FlagReview.Kind.OVERRIDDEN and reason_code not in FlagReview.OverrideReason.values:
+        raise InputInvalid.one("reason_code", "Choose a coded reason for overriding a stop flag.")
+    if kind == FlagReview.Kind.ACKNOWLEDGED:
+        reason_code = ""
     with transaction.atomic():
         screening = _lock_open(screening)
-        flag = next((f for f in screening.result["flags"] if f["rule"] == rule_id), None)
+        flag = screening.outcome.flag(rule_id)
         if flag is None:
             raise ServiceError(f"{rule_id} is not a flag of this screening.")
+        if flag.severity == "info":
+            raise ServiceError(f"{rule_id} is for information and needs no acknowledgement.")
         expected = (
             FlagReview.Kind.OVERRIDDEN
-            if flag["severity"] in MUST_OVERRIDE
+            if flag.severity in MUST_OVERRIDE
             else FlagReview.Kind.ACKNOWLEDGED
         )
-        if flag["severity"] == "info":
-            raise ServiceError(f"{rule_id} is for information and needs no acknowledgement.")
         if kind != expected:
             verb = (
                 "overridden with a documented reason"
                 if expected == "overridden"
                 else "acknowledged"
             )
-            raise ServiceError(f"A {flag['severity']} flag is {verb}.")
+            raise ServiceError(f"A {flag.severity} flag is {verb}.")
         current = screening.reviews.select_related("reviewed_by").filter(rule_id=rule_id).first()
         if seen is not None and seen != review_seen(current):
             raise ConflictError(_reviewed_meanwhile(rule_id, current))
@@ -288,7 +316,7 @@ def _review(
             screening=screening,
             rule_id=rule_id,
             defaults={
-                "severity": flag["severity"],
+                "severity": flag.severity,
                 "kind": kind,
                 "reason_code": reason_code,
                 "reason": reason,
@@ -302,11 +330,10 @@ def _review(
         audit_record(
             actor=user,
             action=f"flag.{kind}",
-            object_type="screening.screening",
-            object_id=str(screening.uuid),
+            target=screening,
             detail={
                 "rule": rule_id,
-                "severity": flag["severity"],
+                "severity": flag.severity,
                 "reason_code": reason_code,
                 "reason": reason,
                 "revised": not created,
@@ -318,7 +345,7 @@ def _review(
 def screening_sign(*, screening: Screening, user: User) -> Screening:
     """Sign a screening: every stop flag overridden and every urgent/review flag acknowledged.
     Locks the screening and its intake."""
-    require_clinician(user)
+    require_clinician(user, "screening.change_screening")
     with transaction.atomic():
         # The intake first, as `screening_run` locks it: signing locks the intake too, and
         # taking the screening first deadlocks against a run of the same intake.
@@ -326,7 +353,7 @@ def screening_sign(*, screening: Screening, user: User) -> Screening:
         screening = _lock_open(screening)
         pending = pending_flags(screening)
         if pending:
-            names = ", ".join(f["rule"] for f in pending)
+            names = ", ".join(f.rule for f in pending)
             raise ServiceError(f"Handle every flag before signing: {names} still open.")
         now = timezone.now()
         screening.status = Screening.Status.SIGNED
@@ -337,8 +364,7 @@ def screening_sign(*, screening: Screening, user: User) -> Screening:
         audit_record(
             actor=user,
             action="screening.sign",
-            object_type="screening.screening",
-            object_id=str(screening.uuid),
+            target=screening,
             detail={
                 "disposition": screening.disposition,
                 "reviews": _review_summary(screening.reviews.all()),
@@ -353,7 +379,7 @@ def screening_amend(*, screening: Screening, user: User) -> Intake:
     One amendment at a time: while a draft amending the screening is open, a second is refused
     (`ConflictError`) and the clinician continues that draft.
     """
-    require_clinician(user)
+    require_clinician(user, "screening.change_screening")
     if not screening.is_signed:
         raise ServiceError("Only a signed screening is amended; edit the draft intake instead.")
     with transaction.atomic():
@@ -373,8 +399,7 @@ def screening_amend(*, screening: Screening, user: User) -> Intake:
         audit_record(
             actor=user,
             action="screening.amend",
-            object_type="screening.screening",
-            object_id=str(screening.uuid),
+            target=screening,
             detail={"new_intake": str(intake.uuid)},
         )
     return intake

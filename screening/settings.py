@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "ninja",
     "csp",
     "axes",
+    "screening.core",
     "screening",
     "screening.api",
     "patients",
@@ -115,6 +116,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "screening.urls"
 
+# Where a rule admin's impact preview finds past screenings (`rules.impact.PastScreenings`):
+# the rules app names no other app, so the project tells it.
+RULES_PAST_SCREENINGS = "screening.impact.StoredScreenings"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -125,7 +130,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "screening.context_processors.roles",
+                "screening.core.context_processors.roles",
             ],
         },
     },
@@ -172,16 +177,16 @@ AUTHENTICATION_BACKENDS = [
 
 # Sign-in throttling: 5 failed attempts for one username from one address lock that pair for
 # 15 minutes (other users, and the same user elsewhere, are unaffected). A successful sign-in
-# clears the count. Failed attempts are also audit events (`screening.signals`).
+# clears the count. Failed attempts are also audit events (`screening.core.signals`).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # What was typed as a username is never stored nor logged: axes counts attempts under a keyed
-# hash of it (`screening.lockout`), and masks these parameters in its log lines and in the
+# hash of it (`screening.core.lockout`), and masks these parameters in its log lines and in the
 # request data it stores with each attempt.
-AXES_USERNAME_CALLABLE = "screening.lockout.axes_username"
+AXES_USERNAME_CALLABLE = "screening.core.lockout.axes_username"
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
 AXES_VERBOSE = False
 
@@ -249,13 +254,13 @@ CONTENT_SECURITY_POLICY = {
 
 # Logs carry no patient data: requests are logged by UUID paths only, never form contents, and
 # exception messages (a database error quoting an MRN) are redacted from every record, keeping
-# the traceback's frames (`screening.logging`). Django's own loggers lose their handlers and
+# the traceback's frames (`screening.core.logging`). Django's own loggers lose their handlers and
 # reach the root's: that drops `mail_admins`, whose error e-mails would carry the request's
 # form data and the failing frames' variables.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "screening.logging.RedactExceptionMessages"}},
+    "filters": {"redact": {"()": "screening.core.logging.RedactExceptionMessages"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}

@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from screening.api import api as screening_api
+from screening.clinic import urls as clinic_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", screening_api.urls()),
     path("settings/api-tokens/", include("screening.api.urls")),
-    path("", include("patients.urls")),
-    path("screenings/", include("screening.screening_urls")),
+    path("", include((clinic_urls.patient_urlpatterns, "patients"))),
+    path("screenings/", include("screening.clinic.urls")),
     path("rules/", include("rules.urls")),
-    path("", include("screening.web_urls")),
+    path("", include("screening.clinic.shell_urls")),
 ]

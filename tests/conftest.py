@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from screening.roles import Role
+from screening.core.permissions import Role
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -99,3 +99,9 @@ def rule_admin(django_user_model):
 @pytest.fixture
 def outsider(django_user_model):
     return _person(django_user_model, "olly", None)
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    """An account with every permission and no role group (Django's `is_superuser`)."""
+    return _person(django_user_model, "sam", None, is_superuser=True, is_staff=True)

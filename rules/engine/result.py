@@ -62,3 +62,7 @@ class ScreeningResult(BaseModel):
     indications: tuple[Indication, ...]
     flags: tuple[Flag, ...]
     missing: tuple[Missing, ...]
+
+    def flag(self, rule_id: str) -> Flag | None:
+        """The flag `rule_id` raised, or None when it did not fire."""
+        return next((flag for flag in self.flags if flag.rule == rule_id), None)

@@ -1,8 +1,11 @@
 """The NinjaAPI instance: authentication, error answers and URL wiring.
 
-Every refusal is JSON: 401 without valid credentials, 403 for a role that may not do this, 404,
-409 when the object changed or is locked, 422 with the data dictionary's `[{field, message}]`
-list for invalid input (request bodies and parameters included, malformed JSON too).
+Every refusal is JSON. Refusals are `{"code", "detail"}`: 401 `unauthorized` without valid
+credentials, 403 `forbidden` for a role that may not do this, 404 `not_found`, 409 `refused`,
+`conflict` or `locked` (the service error's code), 503 `unavailable` with no published rule set.
+Invalid input is 422 with the data dictionary's `[{field, message}]` list (request bodies and
+parameters included, malformed JSON too, and input a service checks itself, such as a blank
+reason): the contract in `shared/clinical/data-dictionary.md` fixes that body.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from rules.engine import FactsInvalid, IntakeFacts
 from rules.selectors import RuleSetVersionNotFound
 from screening.api.auth import AUTH
-from screening.exceptions import IntakeInvalid, ServiceError
+from screening.api.routers import intakes, patients, screenings
+from screening.core.errors import InputInvalid, ServiceError
 
 
 class ScreeningAPI(NinjaAPI):
@@ -52,6 +56,14 @@ api = ScreeningAPI(
 
 def _problems(request: HttpRequest, problems: list[dict[str, str]]) -> HttpResponse:
     return api.create_response(request, problems, status=422)
+
+
+def _refusal(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
+    return api.create_response(request, {"code": code, "detail": detail}, status=status)
+
+
+#: The code of a refusal ninja raises itself, by HTTP status.
+HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "not_allowed"}
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -87,7 +99,18 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     """ninja answers an unparsable body with a bare 400; make it the usual 422 problem list."""
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
         return _problems(request, [{"field": "(body)", "message": "is not valid JSON"}])
-    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    code = HTTP_CODES.get(exc.status_code, "refused")
+    return _refusal(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _refusal(request, 401, "unauthorized", "Authenticate with a token or a session.")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _refusal(request, 404, "not_found", "Not found.")
 
 
 @api.exception_handler(FactsInvalid)
@@ -95,34 +118,25 @@ def _invalid_facts(request: HttpRequest, exc: FactsInvalid) -> HttpResponse:
     return _problems(request, exc.as_list())
 
 
-@api.exception_handler(IntakeInvalid)
-def _invalid_intake(request: HttpRequest, exc: IntakeInvalid) -> HttpResponse:
-    return _problems(
-        request,
-        [
-            {"field": field, "message": message}
-            for field, messages in exc.errors.items()
-            for message in messages
-        ],
-    )
+@api.exception_handler(InputInvalid)
+def _invalid_input(request: HttpRequest, exc: InputInvalid) -> HttpResponse:
+    return _problems(request, exc.as_list())
 
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return api.create_response(
-        request, {"detail": str(exc) or "Your role does not allow this."}, status=403
-    )
+    return _refusal(request, 403, "forbidden", str(exc) or "Your role does not allow this.")
 
 
 @api.exception_handler(ServiceError)
 def _refused(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     """Conflicts, locks and refusals by the screening's current state (open flags, info flags)."""
-    return api.create_response(request, {"detail": str(exc)}, status=409)
+    return _refusal(request, 409, exc.code, str(exc))
 
 
 @api.exception_handler(RuleSetVersionNotFound)
 def _no_rule_set(request: HttpRequest, exc: RuleSetVersionNotFound) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=503)
+    return _refusal(request, 503, "unavailable", str(exc))
 
 
 def _open_to_api_clients(
@@ -146,8 +160,11 @@ def _plain(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def urls() -> tuple[list[URLPattern | URLResolver], str, str]:
-    from screening.api import routes  # noqa: F401  (registers the operations)
+api.add_router("/screenings", screenings.router)
+api.add_router("/patients", patients.router)
+api.add_router("/intakes", intakes.router)
 
+
+def urls() -> tuple[list[URLPattern | URLResolver], str, str]:
     patterns, app_name, namespace = api.urls
     return _open_to_api_clients(patterns), app_name, namespace

@@ -9,12 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from screening.api.services import api_token_user
+from screening.core.permissions import require_perm
 
 
 class TokenAuth(HttpBearer):
@@ -51,3 +54,13 @@ class SessionAuth(APIKeyCookie):
 
 
 AUTH = [TokenAuth(), SessionAuth()]
+
+
+def caller(request: HttpRequest, perm: str) -> User:
+    """The authenticated caller, who must hold `perm` (403 otherwise), as `permission_required`
+    checks for the pages."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("Your role does not give access to this.")
+    require_perm(user, perm)
+    return user

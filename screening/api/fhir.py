@@ -191,11 +191,11 @@ def _observations(screening: Screening, patient_url: str) -> list[tuple[str, dic
 
 def _detected_issues(screening: Screening, patient_url: str) -> list[tuple[str, dict[str, Any]]]:
     entries = []
-    for flag in screening.result["flags"]:
-        severity = FLAG_SEVERITY.get(flag["severity"])
+    for flag in screening.outcome.flags:
+        severity = FLAG_SEVERITY.get(flag.severity)
         if severity is None:
             continue
-        resource_id = _derived_id(screening, f"flag:{flag['rule']}")
+        resource_id = _derived_id(screening, f"flag:{flag.rule}")
         entries.append(
             (
                 f"urn:uuid:{resource_id}",
@@ -205,13 +205,13 @@ def _detected_issues(screening: Screening, patient_url: str) -> list[tuple[str, 
                     "status": "final",
                     "severity": severity,
                     "code": {
-                        "coding": [{"system": "urn:ketamine-screening:rule", "code": flag["rule"]}],
-                        "text": flag["title"],
+                        "coding": [{"system": "urn:ketamine-screening:rule", "code": flag.rule}],
+                        "text": flag.title,
                     },
                     "patient": {"reference": patient_url},
                     "identifiedDateTime": screening.run_at.isoformat(),
-                    "detail": flag["message"],
-                    "evidence": [{"code": [{"text": reason}]} for reason in flag["because"]],
+                    "detail": flag.message,
+                    "evidence": [{"code": [{"text": reason}]} for reason in flag.because],
                 },
             )
         )

@@ -20,9 +20,15 @@ class FieldProblem(Schema):
 
 
 class Detail(Schema):
-    """Why a request was refused, in a sentence."""
+    """Why a request was refused: a machine code (`unauthorized`, `forbidden`, `not_found`,
+    `refused`, `conflict`, `locked`, `unavailable`) and a sentence."""
 
+    code: str
     detail: str
+
+
+#: The refusals every operation may answer.
+REFUSALS: dict[int | frozenset[int], Any] = {401: Detail, 403: Detail, 404: Detail}
 
 
 class PatientIn(Schema):

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from screening.api.models import ApiToken, token_hash
-from screening.audit import audit_record
-from screening.exceptions import LockedError, PermissionDenied
+from screening.core.audit import audit_record
+from screening.core.errors import LockedError, PermissionDenied
 
 #: Marks a string as one of our tokens (secret scanners and people recognise it).
 TOKEN_MARK = "kst_"  # noqa: S105  (a public prefix, not a secret)
@@ -29,8 +29,7 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
         audit_record(
             actor=user,
             action="api_token.create",
-            object_type="api.apitoken",
-            object_id=str(row.uuid),
+            target=row,
             detail={"name": row.name, "prefix": row.prefix},
         )
     return row, token
@@ -50,8 +49,7 @@ def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
         audit_record(
             actor=user,
             action="api_token.revoke",
-            object_type="api.apitoken",
-            object_id=str(token.uuid),
+            target=token,
             detail={"name": token.name, "prefix": token.prefix},
         )
     return token

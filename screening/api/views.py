@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from screening.api.forms import ApiTokenForm
 from screening.api.models import ApiToken
 from screening.api.services import api_token_create, api_token_revoke
-from screening.exceptions import ServiceError
-from screening.views import SignedInRequest
+from screening.core.errors import ServiceError
+from screening.core.http import SignedInRequest
 
 
 @require_http_methods(["GET", "POST"])

@@ -11,7 +11,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from rules.engine import IntakeFacts
-from screening.models import AuditEvent
+from screening.core.models import AuditEvent
 from tests.api.conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 
 from patients.models import Intake, Patient
-from screening.models import AuditEvent
+from screening.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

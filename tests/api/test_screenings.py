@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
-from screening.models import AuditEvent, Screening
+from screening.core.models import AuditEvent
+from screening.models import Screening
 from tests.factories import make_intake, make_patient
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +82,7 @@ def test_flags_are_handled_then_the_screening_is_signed(as_clinician, flagged_in
     assert set(body["pending_flags"]) >= {"STOP-PREGNANCY", "URG-SUICIDE-RISK"}
     early = as_clinician.post(f"/screenings/{uuid}/sign")
     assert early.status_code == 409
+    assert early.json()["code"] == "refused"
     assert "still open" in early.json()["detail"]
     for flag in body["result"]["flags"]:
         if flag["severity"] == "stop":
@@ -104,6 +106,7 @@ def test_flags_are_handled_then_the_screening_is_signed(as_clinician, flagged_in
     assert AuditEvent.objects.filter(action="flag.acknowledged", object_id=uuid).exists()
     again = as_clinician.post(f"/screenings/{uuid}/sign")
     assert again.status_code == 409
+    assert again.json() == {"code": "locked", "detail": "This screening is signed and locked."}
 
 
 def test_a_review_saved_meanwhile_is_not_silently_replaced(as_clinician, flagged_intake):
@@ -115,6 +118,7 @@ def test_a_review_saved_meanwhile_is_not_silently_replaced(as_clinician, flagged
 
     stale = as_clinician.post(url, {"reason": "Seen", "seen": "none"})
     assert stale.status_code == 409
+    assert stale.json()["code"] == "conflict"
     assert "after you opened this page" in stale.json()["detail"]
 
     revised = as_clinician.post(url, {"reason": "Revised plan", "seen": review["seen"]})

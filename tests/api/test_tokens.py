@@ -7,8 +7,8 @@ from django.test import Client, RequestFactory
 
 from screening.api.models import ApiToken
 from screening.api.services import api_token_create, api_token_revoke
-from screening.exceptions import PermissionDenied
-from screening.models import AuditEvent
+from screening.core.errors import PermissionDenied
+from screening.core.models import AuditEvent
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,10 @@ def test_only_the_hash_of_a_token_is_stored(clinician):
 def test_a_call_without_a_token_is_401_json_not_a_login_redirect(anonymous):
     response = anonymous.get("/screenings")
     assert response.status_code == 401
-    assert response.json() == {"detail": "Unauthorized"}
+    assert response.json() == {
+        "code": "unauthorized",
+        "detail": "Authenticate with a token or a session.",
+    }
 
 
 def test_an_unknown_token_is_401(db):

@@ -8,7 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from screening.models import AuditEvent, FlagReview, Screening
+from screening.core.models import AuditEvent
+from screening.models import FlagReview, Screening
 from tests.e2e.test_intake_journey import UUID, add_trial, answer, register_patient
 
 pytestmark = pytest.mark.e2e

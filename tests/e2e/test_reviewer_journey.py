@@ -7,7 +7,7 @@ import io
 import pytest
 from playwright.sync_api import Page, expect
 
-from screening.models import AuditEvent
+from screening.core.models import AuditEvent
 from tests.screening.review_helpers import overridden_pregnancy, run
 
 pytestmark = pytest.mark.e2e

@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 from patients.forms import MAX_TRIALS, IntakeForm, TrialForm, _range
 from patients.models import Diagnosis, Intake, TrialOutcome
 from patients.services import INTAKE_FIELDS
-from screening.models import AuditEvent, Screening
+from screening.core.models import AuditEvent
+from screening.models import Screening
 from tests.factories import make_intake, make_patient
 
 pytestmark = pytest.mark.django_db

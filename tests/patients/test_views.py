@@ -9,7 +9,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from patients.models import Intake, Patient
-from screening.models import AuditEvent, Screening
+from screening.core.models import AuditEvent
+from screening.models import Screening
 from screening.services import screening_run, screening_sign
 from tests.factories import make_intake, make_patient
 from tests.patients.conftest import eligible_data, intake_data

@@ -27,15 +27,16 @@ from django.test import Client
 from django.urls import reverse
 
 from patients.models import AntidepressantTrial, Intake, Patient
-from patients.services import intake_update
 from rules.models import Rule, RuleSet, RuleSetVersion, RuleTestCase
 from rules.selectors import published_version
 from rules.services import rule_set_publish
-from screening.audit import audit_verify
-from screening.models import AuditChainHead, AuditEvent, FlagReview, Screening, ScreeningFlag
+from screening.core.audit import audit_verify
+from screening.core.models import AuditChainHead, AuditEvent
+from screening.models import FlagReview, Screening, ScreeningFlag
 from screening.services import (
     flag_acknowledge,
     flag_override,
+    intake_save,
     intake_submit,
     screening_amend,
     screening_run,
@@ -190,7 +191,7 @@ def test_a_failed_submit_saves_neither_the_answers_nor_a_screening(mode, intake,
 @in_both_modes
 def test_a_failed_intake_save_changes_no_answer_or_trial(mode, intake, clinician):
     fails_at_every_statement(
-        intake_update,
+        intake_save,
         intake=Intake.objects.get(pk=intake.pk),
         user=clinician,
         expected_version=intake.version,

@@ -26,16 +26,17 @@ from django.test import Client
 from django.urls import reverse
 
 from patients.models import Intake
-from patients.services import intake_update
 from rules.models import RuleSetVersion
 from rules.selectors import published_version
 from rules.services import rule_set_publish
-from screening.audit import audit_verify
-from screening.exceptions import ConflictError, LockedError, ServiceError
-from screening.models import AuditEvent, FlagReview, Screening
+from screening.core.audit import audit_verify
+from screening.core.errors import ConflictError, LockedError, ServiceError
+from screening.core.models import AuditEvent
+from screening.models import FlagReview, Screening
 from screening.services import (
     NO_REVIEW,
     flag_acknowledge,
+    intake_save,
     intake_submit,
     screening_amend,
     screening_run,
@@ -280,7 +281,7 @@ def test_two_saves_of_one_intake_version_keep_the_first_and_refuse_the_second(
 
     def save(user, phq9_total):
         copy = Intake.objects.get(pk=intake.pk)  # each session its own object, as in a request
-        return lambda: intake_update(
+        return lambda: intake_save(
             intake=copy,
             user=user,
             expected_version=opened,

@@ -6,7 +6,6 @@ import pytest
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
-from rules import impact
 from rules.impact import impact_preview_execute, rules_fingerprint, stored_document
 from rules.models import ImpactPreview, Rule, RuleSet
 from rules.services import (
@@ -16,6 +15,7 @@ from rules.services import (
     rule_retire,
     rule_update,
 )
+from screening.impact import StoredScreenings
 from screening.services import screening_run
 from tests.factories import make_intake, make_patient
 
@@ -105,23 +105,39 @@ def test_an_unchanged_draft_changes_nothing(screenings, rule_admin):
     assert preview.examples == []
 
 
-def test_the_preview_records_progress_after_every_batch(screenings, draft, rule_admin, monkeypatch):
-    preview = queued(draft, rule_admin)
-    seen = []
-    batches = impact._screening_batches
+#: What `WatchedScreenings` saw of the preview's progress before each batch.
+PROGRESS_SEEN: list[int] = []
 
-    def watched(batch_size):
-        for rows in batches(batch_size):
-            seen.append(ImpactPreview.objects.get(pk=preview.pk).processed)
+
+class WatchedScreenings(StoredScreenings):
+    """The stored screenings, noting the preview's progress as each batch is handed out."""
+
+    def batches(self, batch_size):
+        for rows in super().batches(batch_size):
+            PROGRESS_SEEN.append(ImpactPreview.objects.get().processed)
             yield rows
 
-    monkeypatch.setattr(impact, "_screening_batches", watched)
+
+def test_the_preview_records_progress_after_every_batch(screenings, draft, rule_admin, settings):
+    settings.RULES_PAST_SCREENINGS = f"{__name__}.WatchedScreenings"
+    PROGRESS_SEEN.clear()
+    preview = queued(draft, rule_admin)
     impact_preview_execute(preview_uuid=str(preview.uuid), batch_size=1)
 
     preview.refresh_from_db()
-    assert seen == [0, 1, 2]
+    assert PROGRESS_SEEN == [0, 1, 2]
     assert preview.processed == 3
     assert preview.percent == 100
+
+
+def test_without_a_provider_of_past_screenings_a_preview_compares_nothing(
+    screenings, draft, rule_admin, settings
+):
+    settings.RULES_PAST_SCREENINGS = ""
+    preview = queued(draft, rule_admin)
+    impact_preview_execute(preview_uuid=str(preview.uuid))
+    preview.refresh_from_db()
+    assert (preview.status, preview.total, preview.processed) == ("done", 0, 0)
 
 
 def test_a_queued_preview_is_run_by_the_database_worker(screenings, draft, rule_admin, monkeypatch):

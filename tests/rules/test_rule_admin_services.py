@@ -24,8 +24,8 @@ from rules.services import (
     rule_set_publish,
     rule_update,
 )
-from screening.exceptions import LockedError, ServiceError
-from screening.models import AuditEvent
+from screening.core.errors import LockedError, ServiceError
+from screening.core.models import AuditEvent
 from screening.services import screening_run
 from tests.factories import make_intake, make_patient
 

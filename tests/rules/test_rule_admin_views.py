@@ -20,7 +20,7 @@ from rules.services import (
     rule_set_publish,
     rule_update,
 )
-from screening.models import AuditEvent
+from screening.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 ON = date(2026, 11, 24)
@@ -84,7 +84,7 @@ def test_the_permission_checks_cover_every_rules_page(every_url):
     names = {pattern.name for pattern in rule_urls.urlpatterns}
     assert names == set(every_url)
     for pattern in rule_urls.urlpatterns:
-        assert pattern.callback.allowed_roles == frozenset({"rule_admin"}), pattern.name
+        assert pattern.callback.required_permission == "rules.change_ruleset", pattern.name
 
 
 @pytest.mark.parametrize("person", ["clinician", "reviewer", "outsider"])

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from rules.models import RuleSetVersion
-from screening.models import AuditEvent
+from screening.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F, ProtectedError
 from django.test import RequestFactory
 
-from screening.audit import audit_record, audit_verify, event_hash
-from screening.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from screening.core.audit import audit_record, audit_verify, event_hash
+from screening.core.models import GENESIS_HASH, AuditChainHead, AuditEvent
 
 TABLE = AuditEvent._meta.db_table
 TRIGGER = "screening_auditevent_append_only"
@@ -387,8 +387,8 @@ def test_event_with_a_skipped_seq_is_detected(five_events):
 
 @pytest.mark.django_db
 def test_reviewers_may_view_the_audit_trail_and_clinicians_may_not(reviewer, clinician):
-    assert reviewer.has_perm("screening.view_auditevent")
-    assert not clinician.has_perm("screening.view_auditevent")
+    assert reviewer.has_perm("core.view_auditevent")
+    assert not clinician.has_perm("core.view_auditevent")
 
 
 @pytest.mark.django_db

@@ -4,8 +4,8 @@ go, and not at all when the block fails."""
 import pytest
 from django.db import transaction
 
-from screening.audit import audit_record, audit_together, audit_verify
-from screening.models import AuditEvent
+from screening.core.audit import audit_record, audit_together, audit_verify
+from screening.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

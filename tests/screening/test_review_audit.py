@@ -7,9 +7,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from screening.analytics import rule_stats
-from screening.audit import audit_record
-from screening.models import AuditEvent, ScreeningFlag
+from screening.core.audit import audit_record
+from screening.core.models import AuditEvent
+from screening.models import ScreeningFlag
+from screening.review.analytics import rule_stats
 from screening.services import flag_acknowledge
 from tests.screening.review_helpers import copies, overridden_pregnancy, run
 

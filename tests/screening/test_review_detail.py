@@ -11,7 +11,8 @@ from django.utils import timezone
 from patients.models import Intake
 from rules.models import RuleSetVersion
 from rules.selectors import published_version
-from screening.models import AuditEvent, FlagReview, Screening
+from screening.core.models import AuditEvent
+from screening.models import FlagReview, Screening
 from screening.services import flag_override, screening_amend, screening_run
 from tests.screening.review_helpers import ON, overridden_pregnancy, run
 

@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rules.selectors import published_version
-from screening.models import AuditEvent, Screening, ScreeningFlag
-from screening.review_selectors import (
+from screening.core.models import AuditEvent
+from screening.models import Screening, ScreeningFlag
+from screening.review.selectors import (
     InvalidCursor,
     ScreeningFilters,
     filtered_screenings,

@@ -6,19 +6,20 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from patients.models import Intake
-from patients.services import intake_update
 from rules.selectors import published_version
-from screening.exceptions import (
+from screening.core.errors import (
     ConflictError,
-    IntakeInvalid,
+    InputInvalid,
     LockedError,
     PermissionDenied,
     ServiceError,
 )
-from screening.models import AuditEvent, FlagReview, Screening
+from screening.core.models import AuditEvent
+from screening.models import FlagReview, Screening
 from screening.services import (
     flag_acknowledge,
     flag_override,
+    intake_save,
     pending_flags,
     screening_amend,
     screening_run,
@@ -79,7 +80,7 @@ def test_unrecorded_pregnancy_status_of_a_woman_of_30_is_incomplete(clinician):
 
 def test_an_invalid_intake_is_refused_by_field_and_nothing_is_stored(patient, clinician):
     intake = make_intake(patient=patient, by=clinician, systolic_bp=120, diastolic_bp=130)
-    with pytest.raises(IntakeInvalid) as caught:
+    with pytest.raises(InputInvalid) as caught:
         run(intake, clinician)
     assert "diastolic_bp" in caught.value.errors
     assert not Screening.objects.exists()
@@ -102,7 +103,7 @@ def test_changing_the_intake_after_a_run_supersedes_it_so_it_cannot_be_signed(pa
     shown = run(intake, clinician)
     assert shown.disposition == "eligible"
 
-    intake_update(
+    intake_save(
         intake=intake,
         user=clinician,
         expected_version=intake.version,
@@ -121,7 +122,7 @@ def test_changing_the_intake_after_a_run_supersedes_it_so_it_cannot_be_signed(pa
 def test_a_clinician_cannot_sign_with_an_unacknowledged_review_flag(clinician):
     patient = make_patient(created_by=clinician, born=date(2010, 1, 1))
     screening = run(make_intake(patient=patient, by=clinician), clinician)
-    assert [f["rule"] for f in pending_flags(screening)] == ["REV-PEDIATRIC"]
+    assert [f.rule for f in pending_flags(screening)] == ["REV-PEDIATRIC"]
     with pytest.raises(ServiceError, match="REV-PEDIATRIC still open"):
         screening_sign(screening=screening, user=clinician)
     flag_acknowledge(
@@ -188,7 +189,7 @@ def test_nobody_can_change_a_signed_screening(patient, clinician, other_clinicia
     with pytest.raises(LockedError):
         run(intake, other_clinician)
     with pytest.raises(LockedError):
-        intake_update(
+        intake_save(
             intake=intake,
             user=clinician,
             expected_version=intake.version,
@@ -240,7 +241,7 @@ def test_saving_a_draft_records_who_saved_it_and_when(patient, clinician, other_
     intake = make_intake(patient=patient, by=clinician)
     opened = Intake.objects.get(pk=intake.pk)
 
-    saved = intake_update(
+    saved = intake_save(
         intake=intake,
         user=other_clinician,
         expected_version=intake.version,
@@ -265,7 +266,7 @@ def test_saving_a_draft_records_who_saved_it_and_when(patient, clinician, other_
 def test_the_second_of_two_concurrent_draft_saves_is_refused(patient, clinician, other_clinician):
     intake = make_intake(patient=patient, by=clinician)
     opened_at = intake.version
-    intake_update(
+    intake_save(
         intake=intake,
         user=clinician,
         expected_version=opened_at,
@@ -273,7 +274,7 @@ def test_the_second_of_two_concurrent_draft_saves_is_refused(patient, clinician,
         trials=[],
     )
     with pytest.raises(ConflictError, match="Another clinician saved"):
-        intake_update(
+        intake_save(
             intake=intake,
             user=other_clinician,
             expected_version=opened_at,

@@ -10,8 +10,8 @@ from axes.models import AccessAttempt, AccessFailureLog
 from django.urls import reverse
 from django.utils import timezone
 
-from screening.lockout import username_key
-from screening.models import AuditEvent
+from screening.core.lockout import username_key
+from screening.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import reverse
 
 from patients.models import Intake, Patient
-from screening.logging import REDACTED
+from screening.core.logging import REDACTED
 from screening.models import Screening
 from tests.patients.conftest import intake_data
 
@@ -243,7 +243,7 @@ def server_errors(visitor: Browser, password: str, patient: Patient, monkeypatch
         raised.append(f"no screening {screening_uuid} for {FAMILY}, {GIVEN} ({MRN}, {BORN})")
         raise RuntimeError(raised[-1])
 
-    monkeypatch.setattr("screening.views.screening_for", failing_lookup)
+    monkeypatch.setattr("screening.clinic.views.screening_for", failing_lookup)
     assert visitor.get(f"/screenings/{uuid.uuid4()}/").status_code == 500
 
     def duplicate_insert(user, patient_uuid):
@@ -263,7 +263,7 @@ def server_errors(visitor: Browser, password: str, patient: Patient, monkeypatch
             raise
         raise AssertionError("the duplicate MRN was stored")
 
-    monkeypatch.setattr("patients.views.patient_for", duplicate_insert)
+    monkeypatch.setattr("screening.clinic.intake_views.patient_for", duplicate_insert)
     assert visitor.get(reverse("patients:detail", args=[patient.uuid])).status_code == 500
     visitor.sign_out()
     return raised
@@ -292,7 +292,7 @@ def test_the_whole_journey_logs_no_patient_identifier(
     assert f"psycopg.errors.UniqueViolation: {REDACTED}" in logged
     assert "in failing_lookup" in logged
     assert "in duplicate_insert" in logged
-    assert "screening/views.py" in logged
+    assert "screening/clinic/views.py" in logged
     assert "Forbidden (Permission denied): /intakes/" in logged
     assert "Not Found: /screenings/" in logged
     assert "AXES: New login failure" in logged
@@ -331,7 +331,7 @@ def test_error_pages_and_their_log_lines_never_show_the_error_text(
     def failing(user, patient_uuid):
         raise error
 
-    monkeypatch.setattr("patients.views.patient_for", failing)
+    monkeypatch.setattr("screening.clinic.intake_views.patient_for", failing)
     response = visitor.get(reverse("patients:detail", args=[patient.uuid]))
 
     assert response.status_code == status

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from screening.roles import Role
+from screening.core.permissions import Role
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,240 @@
+"""`/screenings`: screen a facts document, list and read screenings, review their flags, sign,
+and export one as FHIR."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any, Literal
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Schema
+
+from rules.engine import FactsInvalid, FieldError, ScreeningResult
+from rules.loader import compiled_version
+from rules.selectors import published_version
+from screening import services
+from screening.api import fhir
+from screening.api.auth import caller
+from screening.api.schemas import (
+    REFUSALS,
+    AcknowledgeIn,
+    Detail,
+    FieldProblem,
+    OverrideIn,
+    ReviewOut,
+    ScreeningOut,
+    ScreeningPage,
+)
+from screening.core.audit import audit_record, audit_view
+from screening.core.errors import InputInvalid
+from screening.core.pagination import InvalidCursor, Key, KeysetPaginator, aware_datetime, day_start
+from screening.models import FlagReview, Screening
+from screening.selectors import screening_for, screenings_visible_to
+
+router = Router(tags=["screenings"])
+
+#: The API's list pages by (run_at, id), newest first: the index the reviewer's list uses.
+RUN_KEYS = (Key("run_at", aware_datetime), Key("id", int))
+
+
+@router.post(
+    "/evaluate",
+    response={200: ScreeningResult, 422: list[FieldProblem], 401: Detail, 403: Detail},
+    summary="Screen a facts document under the published rule set (stores nothing)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/IntakeFacts"}}
+            },
+        }
+    },
+)
+def evaluate(request: HttpRequest) -> ScreeningResult:
+    """Any role may screen a document: nothing is stored and no patient is named, and rule admins
+    use it to try the published rules. Accounts without a role may not."""
+    caller(request, "rules.view_ruleset")
+    try:
+        document = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise FactsInvalid([FieldError("(document)", "is not valid JSON")]) from None
+    return compiled_version(published_version()).screen(document, today=timezone.localdate())
+
+
+def _summary(screening: Screening) -> dict[str, Any]:
+    version = screening.ruleset_version
+    return {
+        "uuid": screening.uuid,
+        "patient": screening.patient.uuid,
+        "intake": screening.intake.uuid,
+        "status": screening.status,
+        "disposition": screening.disposition,
+        "urgent": screening.urgent,
+        "ruleset": {"name": version.rule_set.name, "version": version.number},
+        "screening_date": screening.screening_date,
+        "run_by": screening.run_by.get_username(),
+        "run_at": screening.run_at,
+        "signed_by": screening.signed_by.get_username() if screening.signed_by else None,
+        "signed_at": screening.signed_at,
+    }
+
+
+def screening_out(screening: Screening) -> dict[str, Any]:
+    """A screening as the API shows it: summary, stored facts and result, reviews, open flags."""
+    reviews = screening.reviews.select_related("reviewed_by")
+    return {
+        **_summary(screening),
+        "facts": screening.facts,
+        "result": screening.result,
+        "reviews": [
+            ReviewOut(
+                rule=review.rule_id,
+                severity=review.severity,
+                kind=review.kind,
+                reason_code=review.reason_code,
+                reason=review.reason,
+                reviewed_by=review.reviewed_by.get_username(),
+                reviewed_at=review.reviewed_at,
+                seen=services.review_seen(review),
+            )
+            for review in reviews
+        ],
+        "pending_flags": [flag.rule for flag in services.pending_flags(screening)],
+    }
+
+
+class ScreeningFilters(Schema):
+    disposition: (
+        Literal["contraindicated", "incomplete", "not_indicated", "review_required", "eligible"]
+        | None
+    ) = None
+    signed: bool | None = None
+    urgent: bool | None = None
+    run_from: date | None = None
+    run_to: date | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+@router.get("", response={200: ScreeningPage, 422: list[FieldProblem], **REFUSALS})
+def screening_list(request: HttpRequest, filters: Query[ScreeningFilters]) -> dict[str, Any]:
+    """Screenings, newest run first, a page at a time (follow `next_cursor`)."""
+    user = caller(request, "screening.view_screening")
+    if not 1 <= filters.limit <= 200:
+        raise InputInvalid.one("limit", "must be between 1 and 200")
+    screenings = screenings_visible_to(user).select_related("intake")
+    if filters.disposition is not None:
+        screenings = screenings.filter(disposition=filters.disposition)
+    if filters.signed is not None:
+        signed = Screening.Status.SIGNED
+        screenings = (
+            screenings.filter(status=signed)
+            if filters.signed
+            else screenings.exclude(status=signed)
+        )
+    if filters.urgent is not None:
+        screenings = screenings.filter(urgent=filters.urgent)
+    if filters.run_from is not None:
+        screenings = screenings.filter(run_at__gte=day_start(filters.run_from))
+    if filters.run_to is not None:
+        screenings = screenings.filter(run_at__lt=day_start(filters.run_to, days=1))
+    paginator = KeysetPaginator[Screening](*RUN_KEYS, size=filters.limit)
+    try:
+        page = paginator.page(screenings, filters.cursor or "")
+    except InvalidCursor:
+        raise InputInvalid.one("cursor", "is not a cursor from a previous page") from None
+    audit_record(
+        actor=user,
+        action="screening.list",
+        object_type=Screening._meta.label_lower,
+        detail={
+            "page": "api",
+            "filters": filters.dict(exclude={"cursor", "limit"}, exclude_none=True),
+            "shown": [str(row.uuid) for row in page.rows],
+        },
+    )
+    return {
+        "items": [_summary(row) for row in page.rows],
+        "next_cursor": page.next_cursor or None,
+    }
+
+
+@router.get("/{uuid:screening_uuid}", response={200: ScreeningOut, **REFUSALS})
+def screening_get(request: HttpRequest, screening_uuid: UUID) -> dict[str, Any]:
+    user = caller(request, "screening.view_screening")
+    screening = screening_for(user, screening_uuid)
+    audit_view(user, screening, page="api")
+    return screening_out(screening)
+
+
+def _review(
+    request: HttpRequest,
+    screening_uuid: UUID,
+    rule_id: str,
+    kind: str,
+    payload: AcknowledgeIn,
+    reason_code: str = "",
+) -> dict[str, Any]:
+    user = caller(request, "screening.add_flagreview")
+    services.flag_review(
+        screening=screening_for(user, screening_uuid),
+        rule_id=rule_id,
+        user=user,
+        kind=kind,
+        reason=payload.reason,
+        reason_code=reason_code,
+        seen=payload.seen,
+    )
+    return screening_out(screening_for(user, screening_uuid))
+
+
+@router.post(
+    "/{uuid:screening_uuid}/flags/{rule_id}/acknowledge",
+    response={200: ScreeningOut, 409: Detail, 422: list[FieldProblem], **REFUSALS},
+)
+def flag_acknowledge(
+    request: HttpRequest, screening_uuid: UUID, rule_id: str, payload: AcknowledgeIn
+) -> dict[str, Any]:
+    """Acknowledge an urgent or review flag with a reason."""
+    return _review(request, screening_uuid, rule_id, FlagReview.Kind.ACKNOWLEDGED, payload)
+
+
+@router.post(
+    "/{uuid:screening_uuid}/flags/{rule_id}/override",
+    response={200: ScreeningOut, 409: Detail, 422: list[FieldProblem], **REFUSALS},
+)
+def flag_override(
+    request: HttpRequest, screening_uuid: UUID, rule_id: str, payload: OverrideIn
+) -> dict[str, Any]:
+    """Override a stop flag with a coded reason and an explanation."""
+    return _review(
+        request,
+        screening_uuid,
+        rule_id,
+        FlagReview.Kind.OVERRIDDEN,
+        payload,
+        reason_code=payload.reason_code,
+    )
+
+
+@router.post("/{uuid:screening_uuid}/sign", response={200: ScreeningOut, 409: Detail, **REFUSALS})
+def screening_sign(request: HttpRequest, screening_uuid: UUID) -> dict[str, Any]:
+    """Sign: every stop flag overridden and every urgent/review flag acknowledged first."""
+    user = caller(request, "screening.change_screening")
+    services.screening_sign(screening=screening_for(user, screening_uuid), user=user)
+    return screening_out(screening_for(user, screening_uuid))
+
+
+@router.get(
+    "/{uuid:screening_uuid}/fhir",
+    response={200: dict[str, Any], **REFUSALS},
+    summary="The screening as a FHIR R4 Bundle (collection)",
+)
+def screening_fhir(request: HttpRequest, screening_uuid: UUID) -> dict[str, Any]:
+    user = caller(request, "screening.view_screening")
+    screening = screening_for(user, screening_uuid)
+    audit_view(user, screening, page="fhir")
+    return fhir.screening_bundle(screening)

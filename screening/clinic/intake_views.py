@@ -1,0 +1,141 @@
+"""The patient's page and the intake form, as the screening side shows them: the patient's
+intakes with the screenings run from each, and an intake that a clinician saves as a draft or
+saves and runs. They keep the `patients` URL names (`patients:detail`, `patients:intake_edit`);
+`screening.clinic.urls` adds them to that namespace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from patients.forms import SECTIONS, IntakeForm
+from patients.models import Intake
+from patients.selectors import intake_for, intakes_visible_to, patient_for
+from screening import services
+from screening.core.audit import audit_view
+from screening.core.errors import ConflictError, InputInvalid, LockedError
+from screening.core.http import SignedInRequest
+from screening.core.permissions import has_perm, permission_required, require_perm
+from screening.labels import screening_row
+from screening.models import Screening
+
+LOCKED_MESSAGE = (
+    "This intake belongs to a signed screening and cannot change: amend the screening instead."
+)
+
+
+@require_http_methods(["GET"])
+@permission_required("patients.view_patient")
+def patient_detail(request: SignedInRequest, patient_uuid: object) -> HttpResponse:
+    """The patient, their intakes and the screenings run from each."""
+    patient = patient_for(request.user, patient_uuid)
+    intakes = (
+        intakes_visible_to(request.user)
+        .filter(patient=patient)
+        .select_related("updated_by", "amends")
+        .prefetch_related(
+            Prefetch(
+                "screenings",
+                queryset=Screening.objects.select_related("run_by", "signed_by").order_by(
+                    "-run_at"
+                ),
+            )
+        )
+    )
+    return render(
+        request,
+        "patients/patient_detail.html",
+        {
+            "patient": patient,
+            "intakes": [
+                {
+                    "intake": intake,
+                    "screenings": [screening_row(s) for s in intake.screenings.all()],
+                }
+                for intake in intakes
+            ],
+            "can_edit": has_perm(request.user, "patients.change_intake"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("patients.view_intake")
+def intake_edit(request: SignedInRequest, intake_uuid: object) -> HttpResponse:
+    """Fill in an intake: save it as a draft, or save it and run the screening.
+
+    Reviewers read it; a signed (locked) intake is read-only for everyone.
+    """
+    intake = intake_for(request.user, intake_uuid)
+    can_edit = has_perm(request.user, "patients.change_intake")
+    if request.method == "GET":
+        audit_view(request.user, intake, page="intake")
+        form = IntakeForm(intake=intake, read_only=intake.is_locked or not can_edit)
+        return _intake_page(request, intake, form)
+    require_perm(
+        request.user,
+        "patients.change_intake",
+        "Reviewers read intakes; only clinicians change them.",
+    )
+    if intake.is_locked:
+        return _refuse_locked(request, intake, LockedError(LOCKED_MESSAGE))
+
+    form = IntakeForm(request.POST, intake=intake)
+    if not form.is_valid():
+        return _intake_page(request, intake, form)
+    change: dict[str, Any] = {
+        "intake": intake,
+        "user": request.user,
+        "expected_version": form.expected_version,
+        "values": form.values,
+        "trials": form.trial_rows,
+    }
+    try:
+        if request.POST.get("action") == "run":
+            screening = services.intake_submit(**change)
+            return redirect("screening:detail", screening.uuid)
+        services.intake_save(**change)
+    except InputInvalid as invalid:
+        form.add_service_errors(invalid.errors)
+        return _intake_page(request, intake, form)
+    except LockedError as error:
+        return _refuse_locked(request, intake, error)
+    except ConflictError:
+        return _intake_page(request, intake, form, conflict=True, status=409)
+    messages.success(request, "Draft saved")
+    return redirect("patients:intake_edit", intake.uuid)
+
+
+def _refuse_locked(request: HttpRequest, intake: Intake, error: LockedError) -> HttpResponse:
+    messages.error(request, f"Nothing was saved. {error}")
+    return redirect("patients:intake_edit", intake.uuid)
+
+
+def _intake_page(
+    request: HttpRequest,
+    intake: Intake,
+    form: IntakeForm,
+    *,
+    conflict: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    signed = (
+        intake.screenings.filter(status=Screening.Status.SIGNED).order_by("-signed_at").first()
+        if intake.is_locked
+        else None
+    )
+    context: dict[str, Any] = {
+        "intake": intake,
+        "patient": intake.patient,
+        "form": form,
+        "sections": SECTIONS,
+        "conflict": conflict,
+        "signed_screening": signed,
+        "latest_screening": intake.screenings.order_by("-run_at").first(),
+    }
+    return render(request, "patients/intake_form.html", context, status=status)

@@ -1,0 +1,123 @@
+"""The clinician's screening pages: home, the result page, flag review, sign-off and amendment.
+Every view here requires login (LoginRequiredMiddleware) and names the permission it asks for.
+
+The POST views are thin: permission, form, one service, a message and a redirect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from patients.selectors import drafts_of
+from screening import services
+from screening.clinic.forms import FlagReviewForm
+from screening.clinic.result_page import result_page_context
+from screening.core.audit import audit_view
+from screening.core.errors import ServiceError
+from screening.core.http import SignedInRequest
+from screening.core.permissions import Role, has_perm, permission_required, roles_of
+from screening.labels import screening_row
+from screening.selectors import recent_screenings_of, screening_for
+
+DETAIL_TEMPLATE = "screening/screening_detail.html"
+
+
+def home(request: SignedInRequest) -> HttpResponse:
+    """Who is signed in, and what each of their roles does in the product; for clinicians, their
+    recent screenings and the draft intakes they are working on."""
+    held = roles_of(request.user)
+    role_labels = [label for value, label in Role.choices if value in held]
+    context: dict[str, Any] = {"role_labels": role_labels}
+    if has_perm(request.user, "screening.add_screening"):
+        context["recent_screenings"] = [
+            screening_row(screening) for screening in recent_screenings_of(request.user)
+        ]
+        context["drafts"] = drafts_of(request.user)[:20]
+    return render(request, "screening/home.html", context)
+
+
+@permission_required("screening.view_screening")
+def screening_detail(request: HttpRequest, screening_uuid: object) -> HttpResponse:
+    """The result of one screening, as it was shown when it was run; clinicians review and sign
+    it here, reviewers read it."""
+    screening = screening_for(request.user, screening_uuid)
+    audit_view(request.user, screening, page="result")
+    return render(request, DETAIL_TEMPLATE, result_page_context(request.user, screening))
+
+
+@require_POST
+@permission_required("screening.add_flagreview")
+def flag_review(
+    request: SignedInRequest,
+    screening_uuid: object,
+    rule_id: str,
+    form_class: type[FlagReviewForm],
+) -> HttpResponse:
+    """Acknowledge or override one flag (`form_class` says which: the URL names it); a refusal
+    comes back as a message, a form error beside the flag's form."""
+    screening = screening_for(request.user, screening_uuid)
+    revising = screening.reviews.filter(rule_id=rule_id).exists()
+    form = form_class(
+        request.POST, screening_uuid=screening.uuid, rule_id=rule_id, revising=revising
+    )
+    if form.is_valid():
+        try:
+            services.flag_review(
+                screening=screening,
+                rule_id=rule_id,
+                user=request.user,
+                kind=form.kind,
+                reason=form.cleaned_data["reason"],
+                reason_code=form.cleaned_data.get("reason_code", ""),
+                seen=form.cleaned_data["seen"],
+            )
+        except ServiceError as error:
+            messages.error(request, f"Not saved: {error}")
+        else:
+            messages.success(request, f"{rule_id} {form.done}.")
+        return redirect("screening:detail", screening.uuid)
+    context = result_page_context(request.user, screening, bound={rule_id: form})
+    shown = any(flag["form"] is form for group in context["flag_groups"] for flag in group["flags"])
+    if shown:
+        return render(request, DETAIL_TEMPLATE, context, status=400)
+    # The page has no place for this form (the screening is signed or superseded, or this is not
+    # a flag of that kind): the errors cannot sit beside a field, so they become messages.
+    for problems in form.errors.values():
+        for problem in problems:
+            messages.error(request, f"Not saved: {problem}")
+    return redirect("screening:detail", screening.uuid)
+
+
+@require_POST
+@permission_required("screening.change_screening")
+def screening_sign(request: SignedInRequest, screening_uuid: object) -> HttpResponse:
+    screening = screening_for(request.user, screening_uuid)
+    try:
+        services.screening_sign(screening=screening, user=request.user)
+    except ServiceError as error:
+        messages.error(request, f"Not signed: {error}")
+    else:
+        messages.success(request, "Screening signed. It is now locked; amend it to change it.")
+    return redirect("screening:detail", screening.uuid)
+
+
+@require_POST
+@permission_required("screening.change_screening")
+def screening_amend(request: SignedInRequest, screening_uuid: object) -> HttpResponse:
+    screening = screening_for(request.user, screening_uuid)
+    try:
+        intake = services.screening_amend(screening=screening, user=request.user)
+    except ServiceError as error:
+        messages.error(request, f"Not amended: {error}")
+        return redirect("screening:detail", screening.uuid)
+    messages.success(
+        request,
+        "Amendment started: this draft intake is a copy of the signed one. "
+        "Correct it and run the screening again; the signed screening stays as it was.",
+    )
+    return redirect("patients:intake_edit", intake.uuid)

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "screening.core"
+    label = "core"
+    verbose_name = "Platform"
+
+    def ready(self) -> None:
+        from screening.core import checks, signals  # noqa: F401  (registers checks and auth signals)

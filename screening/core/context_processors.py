@@ -1,0 +1,31 @@
+"""Template context shared by every page: which roles the signed-in user holds, for the badges
+and the home page's description of each role. What a page offers follows `perms` instead."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from screening.core.permissions import Role, roles_of
+
+
+def roles(request: HttpRequest) -> dict[str, Any]:
+    """Role flags for the navigation and pages; empty for anonymous visitors.
+
+    `request.user` is missing when a page renders before the authentication middleware ran
+    (for example a CSRF failure page), so its absence means "no roles" rather than an error.
+    """
+    user = getattr(request, "user", None)
+    if user is None:
+        return {
+            "user_roles": frozenset(),
+            "is_clinician": False,
+            "is_reviewer": False,
+            "is_rule_admin": False,
+        }
+    held = roles_of(user)
+    return {
+        "user_roles": held,
+        "is_clinician": Role.CLINICIAN.value in held,
+        "is_reviewer": Role.REVIEWER.value in held,
+        "is_rule_admin": Role.RULE_ADMIN.value in held,
+    }

@@ -1,0 +1,44 @@
+"""Sign-in lock-out (django-axes) without storing what was typed.
+
+Axes counts failed sign-ins per username and address, and would keep the username as typed in
+its tables. What people type there is often not a username: a password typed one box too early,
+or a patient's name in the wrong window. So attempts are counted under a keyed hash of the
+username instead (`AXES_USERNAME_CALLABLE`): the same username always gives the same key, so
+lock-out works as before, but the text cannot be read back from the table, nor found by hashing
+guesses without the `SECRET_KEY`. (Rotating the key resets every count.)
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
+
+KEY_LENGTH = 32
+
+
+def username_key(username: str) -> str:
+    """The key attempts for `username` are counted under: 32 hex digits of an HMAC-SHA256."""
+    # Normalised as Django's sign-in form does (NFKC, surrounding spaces dropped), so that the
+    # key follows the account the form would look up. Lone surrogates cannot be UTF-8 encoded.
+    normalised = unicodedata.normalize("NFKC", username).strip()
+    value = normalised.encode("utf-8", "surrogatepass")
+    return salted_hmac(
+        "screening.core.lockout.username_key", value, secret=settings.SECRET_KEY, algorithm="sha256"
+    ).hexdigest()[:KEY_LENGTH]
+
+
+def axes_username(request: HttpRequest | None, credentials: Mapping[str, Any] | None) -> str | None:
+    """`AXES_USERNAME_CALLABLE`: the key for the username being signed in with, from the
+    credentials (or, as axes does by default, the POSTed form), or None when there is none."""
+    field = str(getattr(settings, "AXES_USERNAME_FORM_FIELD", "username"))
+    username = (credentials or {}).get(field)
+    if username is None and request is not None and request.method == "POST":
+        username = request.POST.get(field)
+    if not isinstance(username, str) or not username:
+        return None
+    return username_key(username)

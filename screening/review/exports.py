@@ -1,0 +1,116 @@
+"""Reviewers' exports: the filtered list as CSV, streamed, and one screening as JSON.
+
+The CSV streams row by row from a server-side cursor (`iterator(chunk_size)`), so memory stays
+flat however many screenings match. It carries only what the reviewer's list shows.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+
+from screening.models import Screening
+
+CHUNK_SIZE = 2000
+
+CSV_HEADER = (
+    "screening",
+    "run_at",
+    "screening_date",
+    "mrn",
+    "patient",
+    "clinician",
+    "disposition",
+    "urgent",
+    "status",
+    "rule_set",
+    "version",
+    "flags",
+    "signed_by",
+    "signed_at",
+)
+
+
+class _Echo:
+    """A file-like object whose write returns the line instead of storing it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(screenings: QuerySet[Screening]) -> Iterator[str]:
+    """The header and one CSV line per screening, read `CHUNK_SIZE` rows at a time."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_HEADER)
+    # The snapshots are the large columns; of them only the result (for its flags) is read.
+    rows = screenings.defer("facts", "rule_texts")
+    for screening in rows.iterator(chunk_size=CHUNK_SIZE):
+        yield writer.writerow(_csv_row(screening))
+
+
+def _csv_row(screening: Screening) -> Iterable[Any]:
+    patient = screening.patient
+    version = screening.ruleset_version
+    return (
+        screening.uuid,
+        screening.run_at.isoformat(),
+        screening.screening_date.isoformat(),
+        patient.mrn,
+        f"{patient.family_name}, {patient.given_names}",
+        screening.run_by.get_username(),
+        screening.disposition,
+        "yes" if screening.urgent else "no",
+        screening.status,
+        version.rule_set.name,
+        version.number,
+        " ".join(flag.rule for flag in screening.outcome.flags),
+        screening.signed_by.get_username() if screening.signed_by else "",
+        screening.signed_at.isoformat() if screening.signed_at else "",
+    )
+
+
+def screening_document(screening: Screening) -> dict[str, Any]:
+    """Everything stored about one screening, as JSON-ready data."""
+    patient = screening.patient
+    return {
+        "screening": str(screening.uuid),
+        "patient": {
+            "uuid": str(patient.uuid),
+            "mrn": patient.mrn,
+            "family_name": patient.family_name,
+            "given_names": patient.given_names,
+        },
+        "intake": str(screening.intake.uuid),
+        "rule_set": {
+            "name": screening.ruleset_version.rule_set.name,
+            "version": screening.ruleset_version.number,
+        },
+        "screening_date": screening.screening_date.isoformat(),
+        "run_by": screening.run_by.get_username(),
+        "run_at": screening.run_at.isoformat(),
+        "status": screening.status,
+        "disposition": screening.disposition,
+        "urgent": screening.urgent,
+        "facts": screening.facts,
+        "result": screening.result,
+        "rule_texts": screening.rule_texts,
+        "reviews": [
+            {
+                "rule": review.rule_id,
+                "severity": review.severity,
+                "kind": review.kind,
+                "reason_code": review.reason_code,
+                "reason": review.reason,
+                "reviewed_by": review.reviewed_by.get_username(),
+                "reviewed_at": review.reviewed_at.isoformat(),
+            }
+            for review in screening.reviews.select_related("reviewed_by")
+        ],
+        "signed_by": screening.signed_by.get_username() if screening.signed_by else None,
+        "signed_at": screening.signed_at.isoformat() if screening.signed_at else None,
+        "amends": str(screening.amends.uuid) if screening.amends else None,
+        "amended_by": [str(s.uuid) for s in screening.amended_by.order_by("run_at")],
+    }

@@ -1,0 +1,159 @@
+"""Reviewers' filter forms (all GET: they change nothing and their URLs can be bookmarked)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.contrib.auth.models import Permission, User
+from django.db.models import Q
+
+from rules.models import RuleSetVersion
+
+YES_NO_ANY = (("", "Any"), ("yes", "Yes"), ("no", "No"))
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class YesNoAnyField(forms.TypedChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            choices=YES_NO_ANY,
+            coerce=lambda value: value == "yes",
+            empty_value=None,
+            required=False,
+            **kwargs,
+        )
+
+
+class DateRangeForm(forms.Form):
+    date_from = forms.DateField(label="From", required=False, widget=DATE)
+    date_to = forms.DateField(label="To", required=False, widget=DATE)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date must not be before the start date.")
+        return data
+
+
+class ScreeningFilterForm(DateRangeForm):
+    """The reviewer's list: narrow by run date, clinician, outcome, flags and rule set version."""
+
+    clinician = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Any clinician"
+    )
+    disposition = forms.ChoiceField(required=False)
+    urgent = YesNoAnyField(label="Urgent")
+    rule_id = forms.CharField(
+        label="Rule fired",
+        required=False,
+        max_length=40,
+        help_text="A rule ID, e.g. STOP-PREGNANCY.",
+    )
+    overridden_stop = forms.BooleanField(label="Has an overridden stop flag", required=False)
+    version = forms.ModelChoiceField(
+        queryset=RuleSetVersion.objects.none(),
+        required=False,
+        empty_label="Any version",
+        label="Rule set version",
+    )
+    signed = YesNoAnyField(label="Signed")
+    sort = forms.ChoiceField(
+        choices=(("newest", "Newest first"), ("oldest", "Oldest first")), required=False
+    )
+
+    def __init__(self, *args: Any, dispositions: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Whoever may run a screening, by group or directly (not superusers by that alone).
+        run = Permission.objects.get(content_type__app_label="screening", codename="add_screening")
+        runs = Q(groups__permissions=run) | Q(user_permissions=run)
+        clinicians = User.objects.filter(runs).distinct().order_by("username")
+        self.fields["clinician"].queryset = clinicians  # type: ignore[attr-defined]
+        self.fields["clinician"].label_from_instance = _person  # type: ignore[attr-defined]
+        self.fields["disposition"].choices = [  # type: ignore[attr-defined]
+            ("", "Any"),
+            *((code, label.text) for code, label in dispositions.items()),
+        ]
+        versions = (
+            RuleSetVersion.objects.select_related("rule_set")
+            .exclude(number=None)
+            .order_by("rule_set__name", "-number")
+        )
+        self.fields["version"].queryset = versions  # type: ignore[attr-defined]
+        self.fields["version"].label_from_instance = _version  # type: ignore[attr-defined]
+        self.helper = FormHelper(self)
+        self.helper.form_method = "get"
+        self.helper.form_id = "screening-filters"
+        self.helper.layout = Layout(
+            Row(
+                Column("date_from", css_class="col-md-2"),
+                Column("date_to", css_class="col-md-2"),
+                Column("clinician", css_class="col-md-3"),
+                Column("disposition", css_class="col-md-3"),
+                Column("urgent", css_class="col-md-2"),
+            ),
+            Row(
+                Column("rule_id", css_class="col-md-3"),
+                Column("version", css_class="col-md-3"),
+                Column("signed", css_class="col-md-2"),
+                Column("sort", css_class="col-md-2"),
+                Column("overridden_stop", css_class="col-md-2 pt-md-4"),
+            ),
+            Submit("filter", "Filter", css_class="btn-primary"),
+        )
+
+
+class AuditFilterForm(DateRangeForm):
+    action = forms.CharField(
+        required=False,
+        max_length=64,
+        help_text="An action such as screening.view, or a prefix ending in a dot: flag.",
+    )
+    actor = forms.CharField(required=False, max_length=150, help_text="A username.")
+    object_id = forms.CharField(
+        label="Object ID", required=False, max_length=64, help_text="A screening or intake UUID."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_method = "get"
+        self.helper.form_id = "audit-filters"
+        self.helper.layout = Layout(
+            Row(
+                Column("action", css_class="col-md-3"),
+                Column("actor", css_class="col-md-2"),
+                Column("object_id", css_class="col-md-3"),
+                Column("date_from", css_class="col-md-2"),
+                Column("date_to", css_class="col-md-2"),
+            ),
+            Submit("search", "Search", css_class="btn-primary"),
+        )
+
+
+class PeriodForm(DateRangeForm):
+    """The period rule analytics cover (screenings run in it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_method = "get"
+        self.helper.form_id = "analytics-period"
+        self.helper.layout = Layout(
+            Row(
+                Column("date_from", css_class="col-md-3"),
+                Column("date_to", css_class="col-md-3"),
+            ),
+            Submit("show", "Show", css_class="btn-primary"),
+        )
+
+
+def _person(user: User) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _version(version: RuleSetVersion) -> str:
+    return f"{version.rule_set.name}, version {version.number}"

@@ -1,0 +1,294 @@
+"""Reviewers' pages: the audit of past screenings. Read-only: every view is a GET for the
+reviewer role, and every look at a patient's screening or export is itself an audit event."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib import messages
+from django.db.models import Model
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from screening.clinic.result_page import result_page_context
+from screening.core.audit import audit_record, audit_verify, audit_view
+from screening.core.http import SignedInRequest
+from screening.core.permissions import permission_required
+from screening.labels import DISPOSITIONS, SEVERITIES, disposition_label, screening_row
+from screening.models import Screening
+from screening.review import analytics, exports, reevaluation
+from screening.review.forms import AuditFilterForm, PeriodForm, ScreeningFilterForm
+from screening.review.selectors import (
+    REVIEWER_PERMISSION,
+    AuditFilters,
+    InvalidCursor,
+    Page,
+    ScreeningFilters,
+    as_filters,
+    audit_cursor_at,
+    audit_page,
+    filtered_audit_events,
+    filtered_screenings,
+    review_screening_for,
+    screening_page,
+    trail_of,
+)
+
+reviewers_only = permission_required(REVIEWER_PERMISSION)
+T = TypeVar("T", bound=Model)
+
+
+@require_GET
+@reviewers_only
+def screening_list(request: SignedInRequest) -> HttpResponse:
+    """Past screenings, filtered and a page at a time (keyset), newest or oldest first."""
+    form, filters = _screening_filters(request)
+    rows: list[dict[str, Any]] = []
+    next_cursor = ""
+    if filters is not None:
+        screenings = filtered_screenings(request.user, filters).defer("facts", "rule_texts")
+        descending = filters.descending
+        page = _page(
+            request, lambda cursor: screening_page(screenings, cursor=cursor, descending=descending)
+        )
+        rows = [_row(screening) for screening in page.rows]
+        next_cursor = page.next_cursor
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return render(
+        request,
+        "screening/review/screening_list.html",
+        {
+            "form": form,
+            "rows": rows,
+            "next_query": _with(query, cursor=next_cursor) if next_cursor else "",
+            "first_query": query.urlencode(),
+            "is_first_page": not request.GET.get("cursor"),
+            "export_query": query.urlencode(),
+        },
+    )
+
+
+@require_GET
+@reviewers_only
+def screening_export_csv(request: SignedInRequest) -> HttpResponseBase:
+    """The filtered list as CSV, streamed; the export and its filters are audited."""
+    form, filters = _screening_filters(request)
+    if filters is None:
+        return render(
+            request,
+            "screening/review/screening_list.html",
+            {"form": form, "rows": [], "export_query": ""},
+            status=400,
+        )
+    audit_record(
+        actor=request.user,
+        action="export.csv",
+        object_type="screening.screening",
+        detail={"filters": dataclasses.asdict(filters)},
+    )
+    response = StreamingHttpResponse(
+        exports.csv_lines(filtered_screenings(request.user, filters)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="screenings.csv"'
+    return response
+
+
+@require_GET
+@reviewers_only
+def screening_review(request: SignedInRequest, screening_uuid: object) -> HttpResponse:
+    """One screening as it was shown, with the facts entered, every review with its reason, the
+    signature, amendments both ways and the audit trail of the screening and its intake."""
+    screening = review_screening_for(request.user, screening_uuid)
+    audit_view(request.user, screening, page="review")
+    context = result_page_context(request.user, screening)
+    context.update(
+        {
+            "facts_rows": _fact_rows(screening.facts),
+            "reviews": screening.reviews.select_related("reviewed_by").order_by("reviewed_at"),
+            "trail": trail_of(screening).select_related("actor"),
+            "amends": screening.amends,
+            "all_amended_by": Screening.objects.filter(amends=screening).order_by("run_at"),
+        }
+    )
+    return render(request, "screening/review/screening_review.html", context)
+
+
+@require_GET
+@reviewers_only
+def screening_reevaluate(request: SignedInRequest, screening_uuid: object) -> HttpResponse:
+    """The stored outcome beside what the published rules say about the same facts today."""
+    screening = review_screening_for(request.user, screening_uuid)
+    audit_view(request.user, screening, page="reevaluate")
+    comparison = reevaluation.screening_reevaluate(screening)
+    return render(
+        request,
+        "screening/review/screening_reevaluate.html",
+        {
+            "screening": screening,
+            "patient": screening.patient,
+            "comparison": comparison,
+            "before": disposition_label(comparison.disposition_before),
+            "after": disposition_label(comparison.disposition_after),
+        },
+    )
+
+
+@require_GET
+@reviewers_only
+def screening_export_json(request: SignedInRequest, screening_uuid: object) -> HttpResponse:
+    screening = review_screening_for(request.user, screening_uuid)
+    audit_record(actor=request.user, action="export.json", target=screening)
+    body = json.dumps(exports.screening_document(screening), indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="screening-{screening.uuid}.json"'
+    return response
+
+
+@require_GET
+@permission_required("core.view_auditevent")
+def audit_log(request: SignedInRequest) -> HttpResponse:
+    """The audit trail, searched by action, actor, object and date, newest first."""
+    form = AuditFilterForm(request.GET or None)
+    events: list[Any] = []
+    next_cursor = ""
+    if not request.GET or form.is_valid():
+        data = form.cleaned_data if request.GET else {}
+        filters = AuditFilters(
+            action=(data.get("action") or "").strip(),
+            actor=(data.get("actor") or "").strip(),
+            object_id=(data.get("object_id") or "").strip(),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+        found = filtered_audit_events(request.user, filters).select_related("actor")
+        audit = _page(request, lambda cursor: audit_page(found, cursor=cursor))
+        events, next_cursor = list(audit.rows), audit.next_cursor
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return render(
+        request,
+        "screening/review/audit_log.html",
+        {
+            "form": form,
+            "events": events,
+            "next_query": _with(query, cursor=next_cursor) if next_cursor else "",
+            "first_query": query.urlencode(),
+            "is_first_page": not request.GET.get("cursor"),
+        },
+    )
+
+
+@require_GET
+@permission_required("core.view_auditevent")
+def audit_verify_page(request: SignedInRequest) -> HttpResponse:
+    """Walk the hash chain now and say whether it is intact, or where it first breaks."""
+    verification = audit_verify()
+    broken_url = ""
+    if verification.first_broken_seq is not None:
+        cursor = audit_cursor_at(verification.first_broken_seq)
+        broken_url = reverse("screening:audit") + f"?cursor={cursor}"
+    return render(
+        request,
+        "screening/review/audit_verify.html",
+        {"verification": verification, "broken_url": broken_url},
+    )
+
+
+@require_GET
+@reviewers_only
+def rule_analytics(request: SignedInRequest) -> HttpResponse:
+    """Per rule over a period: fired, acknowledged, overridden, median time to review."""
+    form = PeriodForm(request.GET or None)
+    stats: list[analytics.RuleStats] = []
+    if not request.GET or form.is_valid():
+        data = form.cleaned_data if request.GET else {}
+        stats = analytics.rule_stats(
+            request.user, date_from=data.get("date_from"), date_to=data.get("date_to")
+        )
+    bars = analytics.chart_bars(stats)
+    return render(
+        request,
+        "screening/review/rule_analytics.html",
+        {
+            "form": form,
+            "stats": stats,
+            "bars": bars,
+            "chart_height": max(len(bars), 1) * analytics.ROW_HEIGHT,
+            "label_width": analytics.LABEL_WIDTH,
+            "bar_width": analytics.BAR_WIDTH,
+            "chart_width": analytics.LABEL_WIDTH + analytics.BAR_WIDTH + 60,
+            "high_override_percent": round(analytics.HIGH_OVERRIDE_RATE * 100),
+            "severities": SEVERITIES,
+        },
+    )
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _screening_filters(
+    request: SignedInRequest,
+) -> tuple[ScreeningFilterForm, ScreeningFilters | None]:
+    """The bound filter form and its filters (None when the form has errors)."""
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    form = ScreeningFilterForm(params or None, dispositions=DISPOSITIONS)
+    if not params:
+        return form, ScreeningFilters()
+    if not form.is_valid():
+        return form, None
+    return form, as_filters(form.cleaned_data)
+
+
+def _page(request: SignedInRequest, paginate: Callable[[str], Page[T]]) -> Page[T]:
+    """The page the request's cursor names; the first page, with a warning, for a cursor that
+    is not valid (edited by hand, or truncated)."""
+    try:
+        return paginate(request.GET.get("cursor", ""))
+    except InvalidCursor:
+        messages.warning(request, "That page link is not valid any more: back to page one.")
+        return paginate("")
+
+
+def _with(query: Any, **values: str) -> str:
+    query = query.copy()
+    for name, value in values.items():
+        query[name] = value
+    return str(query.urlencode())
+
+
+def _row(screening: Screening) -> dict[str, Any]:
+    return {**screening_row(screening), "flags": [flag.rule for flag in screening.outcome.flags]}
+
+
+def _fact_rows(facts: dict[str, Any]) -> list[tuple[str, str]]:
+    """The facts snapshot as (name, value) pairs, nested answers spelled out."""
+    rows: list[tuple[str, str]] = []
+    for name, value in facts.items():
+        if isinstance(value, dict):
+            rows.extend((f"{name}.{key}", _show(item)) for key, item in value.items())
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for position, item in enumerate(value, start=1):
+                described = ", ".join(f"{key}: {_show(part)}" for key, part in item.items())
+                rows.append((f"{name} {position}", described))
+        else:
+            rows.append((name, _show(value)))
+    return rows
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    return str(value)
