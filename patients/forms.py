@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -457,7 +458,9 @@ class IntakeForm(forms.ModelForm[Intake]):
         saved never is)."""
         helper = FormHelper(self)
         helper.form_id = "intake-form"
-        helper.attrs = {"data-intake-form": ""}
+        # The page's script saves a working copy here as the answers change (never the intake).
+        autosave = reverse("patients:intake_autosave", args=[self.instance.uuid])
+        helper.attrs = {"data-intake-form": "", "data-autosave-url": autosave}
         helper.form_tag = not self.read_only
         numbers = {
             "systolic_bp": "mmHg",
@@ -706,3 +709,9 @@ class IntakeForm(forms.ModelForm[Intake]):
 
         text = re.sub(r"\bcssrs\.[a-z0-9_]+|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", word, message)
         return capfirst(text)
+
+
+def posted_by_intake_form(name: str) -> bool:
+    """Whether `name` is a field the intake form posts: an answer, the version it edits, or a
+    row of its trial list (what the page's autosave keeps, and nothing else)."""
+    return name in INTAKE_FIELDS or name == "version" or name.startswith("trials-")

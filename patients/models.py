@@ -154,6 +154,9 @@ class Intake(models.Model):
         related_name="amendments",
         help_text="The signed screening this intake amends.",
     )
+    amendment_reason = models.TextField(
+        blank=True, help_text="Why the signed screening is being amended (amendments only)."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -304,3 +307,29 @@ class AntidepressantTrial(models.Model):
     def as_fact(self) -> dict[str, Any]:
         """The trial as one item of the `antidepressant_trials` fact (and a trial form row)."""
         return {name: getattr(self, name) for name in self.FACTS}
+
+
+class IntakeAutosave(models.Model):
+    """A clinician's answers as the intake page last sent them in the background: a working copy
+    that never changes the intake, never runs or supersedes a screening, and is offered back when
+    the clinician opens the intake again. Saving or running the intake discards it.
+
+    `data` is the form as submitted (field name → list of values); `base_version` is the intake
+    version the page was editing, so a copy made before someone else saved is recognised.
+    """
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="autosaves")
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    data = models.JSONField()
+    base_version = models.PositiveIntegerField()
+    saved_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["intake", "saved_by"], name="one_autosave_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"autosave of {self.intake_id} by {self.saved_by_id}"

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from patients.models import AntidepressantTrial, Intake, Patient, TrialsRecorded
+from patients.models import AntidepressantTrial, Intake, IntakeAutosave, Patient, TrialsRecorded
 from screening.core.audit import audit_record
 from screening.core.errors import ConflictError, LockedError
 from screening.core.permissions import require_perm
@@ -32,6 +32,7 @@ INTAKE_FIELDS = tuple(
         "status",
         "version",
         "amends",
+        "amendment_reason",
         "created_by",
         "created_at",
         "updated_by",
@@ -72,14 +73,25 @@ def patient_register(
 
 
 def intake_create(
-    *, patient: Patient, user: User, copy_from: Intake | None = None, amends: Any = None
+    *,
+    patient: Patient,
+    user: User,
+    copy_from: Intake | None = None,
+    amends: Any = None,
+    amendment_reason: str = "",
 ) -> Intake:
-    """Start a draft intake for `patient`, optionally copying another intake's answers."""
+    """Start a draft intake for `patient`, optionally copying another intake's answers (an
+    amendment names the signed screening it `amends` and why)."""
     require_perm(user, "patients.add_intake", "Only clinicians can do this.")
     with transaction.atomic():
         values = {name: getattr(copy_from, name) for name in INTAKE_FIELDS} if copy_from else {}
         intake = Intake.objects.create(
-            patient=patient, created_by=user, updated_by=user, amends=amends, **values
+            patient=patient,
+            created_by=user,
+            updated_by=user,
+            amends=amends,
+            amendment_reason=amendment_reason,
+            **values,
         )
         if copy_from is not None:
             AntidepressantTrial.objects.bulk_create(
@@ -161,6 +173,54 @@ def intake_update(
             },
         )
     return intake
+
+
+def intake_unchanged(
+    intake: Intake, values: Mapping[str, Any], trials: Iterable[Mapping[str, Any]]
+) -> bool:
+    """Whether `values` and `trials` are exactly the answers `intake` holds now."""
+    if any(getattr(intake, name) != value for name, value in values.items()):
+        return False
+    stored = [trial.as_fact() for trial in intake.trials.order_by("position", "pk")]
+    return stored == [dict(row) for row in trials]
+
+
+def intake_autosave(
+    *, intake: Intake, user: User, data: Mapping[str, list[str]], base_version: int
+) -> IntakeAutosave:
+    """Keep `user`'s unsaved answers to `intake` (the form as the page would post it) as their
+    working copy. The intake itself does not change, so no screening is run or superseded.
+
+    Raises `ConflictError` when the intake was saved since `base_version` (the page is out of
+    date: its next save would conflict anyway) and `LockedError` when it is signed. The intake
+    row is read under a share lock, so a save or run that commits meanwhile is seen, never
+    half-seen."""
+    require_perm(user, "patients.change_intake", "Only clinicians can do this.")
+    with transaction.atomic():
+        current = (
+            Intake.objects.select_for_update(no_key=True)
+            .filter(pk=intake.pk)
+            .values("status", "version")
+            .get()
+        )
+        if current["status"] == Intake.Status.LOCKED:
+            raise LockedError("This intake belongs to a signed screening and cannot change.")
+        if current["version"] != base_version:
+            raise ConflictError(
+                "This intake was saved by someone else after you opened it: your latest answers "
+                "were not autosaved. Save to see what changed."
+            )
+        autosave, _created = IntakeAutosave.objects.update_or_create(
+            intake=intake,
+            saved_by=user,
+            defaults={"data": dict(data), "base_version": base_version, "saved_at": timezone.now()},
+        )
+    return autosave
+
+
+def intake_autosave_discard(*, intake: Intake, user: User) -> None:
+    """Forget `user`'s working copy of `intake` (saved, run, or discarded by them)."""
+    IntakeAutosave.objects.filter(intake=intake, saved_by=user).delete()
 
 
 def _recorded(values: Mapping[str, Any]) -> list[str]:

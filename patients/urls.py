@@ -13,4 +13,5 @@ urlpatterns = [
     path("patients/", views.patient_list, name="list"),
     path("patients/new/", views.patient_register, name="register"),
     path("patients/<uuid:patient_uuid>/intakes/new/", views.intake_new, name="intake_new"),
+    path("intakes/<uuid:intake_uuid>/autosave/", views.intake_autosave, name="intake_autosave"),
 ]

@@ -59,6 +59,16 @@ class Screening(models.Model):
         related_name="+",
     )
     signed_at = models.DateTimeField(null=True, blank=True)
+    stale_rules_reason = models.TextField(
+        blank=True,
+        help_text="Why it was signed although its rule-set version was no longer published.",
+    )
+    incomplete_reasons = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Why missing information could not be obtained, by fact (`*`: for all), "
+        "given when an incomplete result was signed.",
+    )
 
     class Meta:
         ordering = ["-run_at"]
@@ -132,6 +142,15 @@ class FlagReview(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField()
+    carried_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="carried_to",
+        help_text="The review of the same flag, fired for the same reasons, on the screening "
+        "this one replaced: it is carried forward, not made again.",
+    )
 
     class Meta:
         ordering = ["screening", "reviewed_at"]

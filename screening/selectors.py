@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from rules.models import RuleSetVersion
 from screening.core.permissions import has_perm
 from screening.models import Screening
 
@@ -32,4 +33,15 @@ def recent_screenings_of(user: User, limit: int = 20) -> QuerySet[Screening]:
         .filter(run_by=user)
         .exclude(status=Screening.Status.SUPERSEDED)
         .order_by("-run_at")[:limit]
+    )
+
+
+def stale_pending_of(user: User) -> QuerySet[Screening]:
+    """This clinician's results awaiting sign-off that were computed under a rule-set version
+    no longer published (a publish since they ran): each needs a re-run or a reason to sign."""
+    return (
+        screenings_visible_to(user)
+        .filter(run_by=user, status=Screening.Status.UNSIGNED)
+        .exclude(ruleset_version__status=RuleSetVersion.Status.PUBLISHED)
+        .order_by("-run_at")
     )

@@ -12,7 +12,8 @@ deadlocking.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -23,11 +24,16 @@ from django.utils import timezone
 
 from patients.facts import form_field, intake_facts
 from patients.models import Intake
-from patients.services import intake_create, intake_update
+from patients.services import (
+    intake_autosave_discard,
+    intake_create,
+    intake_unchanged,
+    intake_update,
+)
 from rules.engine import FactsInvalid, Flag
 from rules.loader import compiled_version
 from rules.models import Rule, RuleSetVersion
-from rules.selectors import published_version
+from rules.selectors import RuleSetVersionNotFound, published_version
 from screening.core.audit import audit_record, audit_together
 from screening.core.errors import ConflictError, InputInvalid, LockedError, ServiceError
 from screening.core.permissions import require_perm
@@ -74,27 +80,56 @@ def intake_save(
     expected_version: int,
     values: dict[str, Any],
     trials: Iterable[dict[str, Any]],
-    savepoint: bool = True,
 ) -> Intake:
     """Save a draft intake's answers (`patients.services.intake_update`) and supersede its
     unsigned screenings: a screening shows the answers it ran on, and once they change it can
     no longer be signed (signing locks the intake as it is now).
 
-    Raises `ConflictError` when someone saved the intake since `expected_version`, and
-    `LockedError` when it is signed; nothing changes then."""
+    Answers equal to those the intake holds at `expected_version` change nothing: no new
+    version, no superseded result, no audit event (the clinician's working copy is discarded
+    all the same). Raises `ConflictError` when someone saved since `expected_version`, and
+    `LockedError` when the intake is signed; nothing changes then."""
+    require_perm(user, "patients.change_intake", "Only clinicians can do this.")
+    trial_rows = list(trials)
+    with transaction.atomic():
+        current = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
+        unchanged = current.version == expected_version and not current.is_locked
+        if unchanged and intake_unchanged(current, values, trial_rows):
+            intake_autosave_discard(intake=current, user=user)
+            return current
+        return _save_answers(
+            intake=intake,
+            user=user,
+            expected_version=expected_version,
+            values=values,
+            trials=trial_rows,
+        )
+
+
+def _save_answers(
+    *,
+    intake: Intake,
+    user: User,
+    expected_version: int,
+    values: dict[str, Any],
+    trials: list[dict[str, Any]],
+) -> Intake:
+    """`intake_update`, then supersede the intake's unsigned screenings and discard the saver's
+    working copy, inside the caller's transaction."""
     # The intake's audit event is held back to the end, so the chain head is locked last.
-    with transaction.atomic(savepoint=savepoint), audit_together():
+    with audit_together():
         intake = intake_update(
             intake=intake,
             user=user,
             expected_version=expected_version,
             values=values,
             trials=trials,
-            savepoint=False,
+            savepoint=False,  # the caller's transaction ends with any error this raises
         )
         intake.screenings.filter(status=Screening.Status.UNSIGNED).update(
             status=Screening.Status.SUPERSEDED
         )
+        intake_autosave_discard(intake=intake, user=user)
     return intake
 
 
@@ -126,7 +161,13 @@ def _run(
 ) -> Screening:
     """`screening_run`'s work, on a draft intake (and its patient) that the current transaction
     has read and locked, with no unsigned screening left (`trials`: its trials as just saved, if
-    the caller saved them)."""
+    the caller saved them).
+
+    Reviews of the run this one replaces (the intake's latest run, or for an amendment the
+    signed screening it amends) are carried forward for every flag that fired again with the
+    same severity and the same reasons; flags that are new or whose reasons changed need a
+    fresh review."""
+    previous = intake.screenings.order_by("-run_at", "-pk").first() or intake.amends
     try:
         facts = intake_facts(intake, screening_date=screening_date, trials=trials)
     except FactsInvalid as exc:
@@ -150,9 +191,16 @@ def _run(
         run_by=user,
         run_at=timezone.now(),
     )
+    carried = _carry_forward(screening, previous)
     ScreeningFlag.objects.bulk_create(
         ScreeningFlag(
-            screening=screening, rule_id=f.rule, severity=f.severity, run_at=screening.run_at
+            screening=screening,
+            rule_id=f.rule,
+            severity=f.severity,
+            run_at=screening.run_at,
+            # A carried review was made before this run: it counts as reviewed when run.
+            review_kind=carried[f.rule].kind if f.rule in carried else "",
+            reviewed_at=screening.run_at if f.rule in carried else None,
         )
         for f in result.flags
     )
@@ -167,9 +215,39 @@ def _run(
             "disposition": result.disposition,
             "urgent": result.urgent,
             "flags": [f.rule for f in result.flags],
+            "carried_forward": sorted(carried),
+            "carried_from": str(previous.uuid) if carried and previous else None,
         },
     )
     return screening
+
+
+def _carry_forward(screening: Screening, previous: Screening | None) -> dict[str, FlagReview]:
+    """Copy onto `screening` the reviews of `previous` whose flags fired again with the same
+    severity and the same reasons (`because`), each linked to the review it repeats."""
+    if previous is None:
+        return {}
+    before = previous.outcome
+    carried = {}
+    for review in previous.reviews.all():
+        now, then = screening.outcome.flag(review.rule_id), before.flag(review.rule_id)
+        if now is None or then is None:
+            continue
+        if now.severity != then.severity or tuple(now.because) != tuple(then.because):
+            continue
+        carried[review.rule_id] = FlagReview(
+            screening=screening,
+            rule_id=review.rule_id,
+            severity=review.severity,
+            kind=review.kind,
+            reason_code=review.reason_code,
+            reason=review.reason,
+            reviewed_by_id=review.reviewed_by_id,
+            reviewed_at=review.reviewed_at,
+            carried_from=review,
+        )
+    FlagReview.objects.bulk_create(carried.values())
+    return carried
 
 
 def intake_submit(
@@ -186,17 +264,17 @@ def intake_submit(
     nothing is saved and the form keeps what the clinician typed."""
     # Both events (intake.save, screening.run) are written at the end: the audit chain head is
     # locked last, as everywhere, and only for the end of the transaction.
+    require_clinician(user)
     trial_rows = list(trials)
     with transaction.atomic(), audit_together():
-        intake = intake_save(
+        intake = _save_answers(
             intake=intake,
             user=user,
             expected_version=expected_version,
             values=values,
             trials=trial_rows,
-            savepoint=False,  # any error it raises leaves this block, which rolls back whole
         )
-        # intake_save's UPDATE holds the draft's row lock until commit and read it back: run
+        # intake_update's UPDATE holds the draft's row lock until commit and read it back: run
         # on it as it is (and its trials as saved), without locking and reading it again.
         return _run(
             intake=intake,
@@ -342,9 +420,55 @@ def flag_review(
     return review
 
 
-def screening_sign(*, screening: Screening, user: User) -> Screening:
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    """What signing a screening asks for besides its flag reviews.
+
+    `current` is the rule-set version published now (None when none is); when the screening
+    was computed under another one (`stale`), signing needs a re-run or a reason. `reasons_for`
+    lists the missing facts of an incomplete result that signing must explain: those a stop or
+    urgent rule needed, or every missing fact when no such rule was left undecided."""
+
+    current: RuleSetVersion | None
+    stale: bool
+    reasons_for: tuple[str, ...]
+
+
+def sign_off(screening: Screening) -> SignOff:
+    try:
+        current: RuleSetVersion | None = published_version(screening.ruleset_version.rule_set.name)
+    except RuleSetVersionNotFound:
+        current = None
+    stale = current is None or current.pk != screening.ruleset_version_id
+    reasons_for: tuple[str, ...] = ()
+    missing = screening.outcome.missing
+    if screening.disposition == "incomplete" and missing:
+        texts = screening.rule_texts
+        safety = tuple(
+            item.fact
+            for item in missing
+            if any(
+                texts.get(rule, {}).get("severity") in ("stop", "urgent") for rule in item.needed_by
+            )
+        )
+        reasons_for = safety or tuple(item.fact for item in missing)
+    return SignOff(current=current, stale=stale, reasons_for=reasons_for)
+
+
+def screening_sign(
+    *,
+    screening: Screening,
+    user: User,
+    stale_reason: str = "",
+    incomplete_reasons: Mapping[str, str] | None = None,
+) -> Screening:
     """Sign a screening: every stop flag overridden and every urgent/review flag acknowledged.
-    Locks the screening and its intake."""
+    Locks the screening and its intake.
+
+    A screening computed under a rule-set version that is no longer published is signed only
+    with `stale_reason` (or re-run first); an incomplete one only with a reason for each missing
+    fact `sign_off` names, in `incomplete_reasons` by fact (`*`: one reason for all). Both are
+    kept on the signed record and in the audit trail; without them, `InputInvalid`."""
     require_clinician(user, "screening.change_screening")
     with transaction.atomic():
         # The intake first, as `screening_run` locks it: signing locks the intake too, and
@@ -355,31 +479,79 @@ def screening_sign(*, screening: Screening, user: User) -> Screening:
         if pending:
             names = ", ".join(f.rule for f in pending)
             raise ServiceError(f"Handle every flag before signing: {names} still open.")
+        required = sign_off(screening)
+        stale_reason = stale_reason.strip() if required.stale else ""
+        reasons = _incomplete_reasons(required.reasons_for, incomplete_reasons or {})
+        if required.stale and not stale_reason:
+            current = required.current
+            raise InputInvalid.one(
+                "stale_reason",
+                f"This result was computed under version {screening.ruleset_version.number}, "
+                + (
+                    f"and version {current.number} is published now"
+                    if current
+                    else "which is no longer published"
+                )
+                + ": run it again under the current rules, or say why you sign it as it is.",
+            )
         now = timezone.now()
         screening.status = Screening.Status.SIGNED
         screening.signed_by = user
         screening.signed_at = now
-        screening.save(update_fields=["status", "signed_by", "signed_at"])
-        Intake.objects.filter(pk=screening.intake_id).update(status=Intake.Status.LOCKED)
-        audit_record(
-            actor=user,
-            action="screening.sign",
-            target=screening,
-            detail={
-                "disposition": screening.disposition,
-                "reviews": _review_summary(screening.reviews.all()),
-            },
+        screening.stale_rules_reason = stale_reason
+        screening.incomplete_reasons = reasons
+        screening.save(
+            update_fields=[
+                "status",
+                "signed_by",
+                "signed_at",
+                "stale_rules_reason",
+                "incomplete_reasons",
+            ]
         )
+        Intake.objects.filter(pk=screening.intake_id).update(status=Intake.Status.LOCKED)
+        detail: dict[str, Any] = {
+            "disposition": screening.disposition,
+            "reviews": _review_summary(screening.reviews.all()),
+        }
+        if required.stale:
+            detail["stale_rules"] = {
+                "version": screening.ruleset_version.number,
+                "published": required.current.number if required.current else None,
+                "reason": stale_reason,
+            }
+        if reasons:
+            detail["incomplete_reasons"] = reasons
+        audit_record(actor=user, action="screening.sign", target=screening, detail=detail)
     return screening
 
 
-def screening_amend(*, screening: Screening, user: User) -> Intake:
-    """Start a new draft intake from a signed screening's intake, linked to the original.
+def _incomplete_reasons(facts: Iterable[str], given: Mapping[str, str]) -> dict[str, str]:
+    """The reason for each of `facts` (its own, or the one for all); `InputInvalid` naming the
+    facts left without one."""
+    shared = (given.get("*") or "").strip()
+    reasons = {fact: (given.get(fact) or "").strip() or shared for fact in facts}
+    unexplained = [fact for fact, reason in reasons.items() if not reason]
+    if unexplained:
+        raise InputInvalid.one(
+            "incomplete_reasons",
+            "Say why this information could not be obtained before signing an incomplete "
+            f"result: {', '.join(unexplained)} (one reason for each, or one for all).",
+        )
+    return reasons
+
+
+def screening_amend(*, screening: Screening, user: User, reason: str) -> Intake:
+    """Start a new draft intake from a signed screening's intake, linked to the original, for
+    the documented `reason` (kept on the new intake and shown on both records).
 
     One amendment at a time: while a draft amending the screening is open, a second is refused
     (`ConflictError`) and the clinician continues that draft.
     """
     require_clinician(user, "screening.change_screening")
+    reason = reason.strip()
+    if not reason:
+        raise InputInvalid.one("reason", "Say why the signed screening is being amended.")
     if not screening.is_signed:
         raise ServiceError("Only a signed screening is amended; edit the draft intake instead.")
     with transaction.atomic():
@@ -394,13 +566,17 @@ def screening_amend(*, screening: Screening, user: User) -> Intake:
         if in_progress is not None:
             raise ConflictError(_amendment_in_progress(in_progress))
         intake = intake_create(
-            patient=screening.patient, user=user, copy_from=screening.intake, amends=screening
+            patient=screening.patient,
+            user=user,
+            copy_from=screening.intake,
+            amends=screening,
+            amendment_reason=reason,
         )
         audit_record(
             actor=user,
             action="screening.amend",
             target=screening,
-            detail={"new_intake": str(intake.uuid)},
+            detail={"new_intake": str(intake.uuid), "reason": reason},
         )
     return intake
 

@@ -89,6 +89,11 @@ class RuleSetOut(Schema):
 
 
 class ReviewOut(Schema):
+    carried_from: UUID | None = Field(
+        default=None,
+        description="The screening whose review of the same flag, fired for the same reasons, "
+        "this one carries forward.",
+    )
     rule: str
     severity: str
     kind: str
@@ -122,6 +127,12 @@ class ScreeningOut(ScreeningSummary):
     result: dict[str, Any] = Field(description="The result, as the data dictionary defines it.")
     reviews: list[ReviewOut]
     pending_flags: list[str] = Field(description="Flags still to handle before signing.")
+    stale_rules_reason: str = Field(
+        description="Why it was signed although its rule-set version was no longer published."
+    )
+    incomplete_reasons: dict[str, str] = Field(
+        description="Why missing information could not be obtained, by fact (signed only)."
+    )
 
 
 class ScreeningPage(Schema):
@@ -151,3 +162,20 @@ class AcknowledgeIn(Schema):
 
 class OverrideIn(AcknowledgeIn):
     reason_code: Literal[tuple(FlagReview.OverrideReason.values)]  # type: ignore[valid-type]
+
+
+class SignIn(Schema):
+    """What signing may need besides reviewed flags (the body may be left out otherwise)."""
+
+    stale_reason: str = Field(
+        default="",
+        max_length=2000,
+        description="Required when the screening's rule-set version is no longer published: "
+        "why it is signed without running it again.",
+    )
+    incomplete_reasons: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Required for an incomplete result: why each missing fact a stop or urgent "
+        'rule needed could not be obtained, by fact name, or one reason for all under `"*"`.',
+    )

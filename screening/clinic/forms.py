@@ -52,8 +52,10 @@ class FlagReviewForm(forms.Form):
         self.rule_id = rule_id
         self.helper = FormHelper(self)
         self.helper.form_method = "post"
-        self.helper.form_action = reverse(
-            f"screening:{self.url_name}", args=[screening_uuid, rule_id]
+        # The flag's anchor: after saving, or with an error, the page opens at this flag.
+        self.helper.form_action = (
+            reverse(f"screening:{self.url_name}", args=[screening_uuid, rule_id])
+            + f"#flag-{rule_id}"
         )
         self.helper.form_id = f"{self.url_name}-{rule_id}"
         self.helper.form_class = "app-flag-form"
@@ -105,3 +107,100 @@ class OverrideForm(FlagReviewForm):
 
     def layout(self) -> Layout:
         return Layout(Field("reason_code"), Field("reason"))
+
+
+class SignForm(forms.Form):
+    """Sign-off: nothing more for a result computed under the published rules with nothing a
+    safety rule needed left missing; otherwise the reasons signing asks for (`SignOff`)."""
+
+    ALL = "incomplete_reason_all"
+
+    def __init__(
+        self,
+        *args: Any,
+        screening_uuid: object,
+        stale: bool,
+        reasons_for: tuple[str, ...],
+        labels: dict[str, str],
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("auto_id", "id_sign_%s")
+        super().__init__(*args, **kwargs)
+        self.stale, self.reasons_for = stale, reasons_for
+        if stale:
+            self.fields["stale_reason"] = forms.CharField(
+                label="Reason for signing under the rules it was run with",
+                max_length=REASON_MAX_LENGTH,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                error_messages={
+                    "required": "Say why you sign this result without running it again under "
+                    "the current rules, or run it again."
+                },
+            )
+        if reasons_for:
+            self.fields[self.ALL] = forms.CharField(
+                label="Why the missing information could not be obtained (for all items)",
+                required=False,
+                max_length=REASON_MAX_LENGTH,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            for fact in reasons_for:
+                self.fields[self.field_for(fact)] = forms.CharField(
+                    label=f"Why “{labels.get(fact, fact)}” could not be obtained",
+                    required=False,
+                    max_length=REASON_MAX_LENGTH,
+                )
+        self.helper = FormHelper(self)
+        self.helper.form_method = "post"
+        self.helper.form_action = reverse("screening:sign", args=[screening_uuid]) + "#sign-off"
+        self.helper.form_id = "sign-form"
+        self.helper.form_class = "app-no-print"
+        self.helper.add_input(Submit("submit", "Sign"))
+
+    @staticmethod
+    def field_for(fact: str) -> str:
+        return f"incomplete_reason__{fact}"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.reasons_for and not (cleaned.get(self.ALL) or "").strip():
+            for fact in self.reasons_for:
+                if not (cleaned.get(self.field_for(fact)) or "").strip():
+                    self.add_error(
+                        self.field_for(fact),
+                        "Give a reason for this item, or one reason for all of them above.",
+                    )
+        return cleaned
+
+    @property
+    def stale_reason(self) -> str:
+        return str(self.cleaned_data.get("stale_reason") or "")
+
+    @property
+    def incomplete_reasons(self) -> dict[str, str]:
+        reasons = {"*": self.cleaned_data.get(self.ALL) or ""}
+        for fact in self.reasons_for:
+            reasons[fact] = self.cleaned_data.get(self.field_for(fact)) or ""
+        return reasons
+
+
+class AmendForm(forms.Form):
+    """Amending a signed screening starts with its reason, kept on both records."""
+
+    reason = forms.CharField(
+        label="Reason for the amendment",
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown on the signed screening and on the screening that amends it.",
+        error_messages={"required": "Say why the signed screening is being amended."},
+    )
+
+    def __init__(self, *args: Any, screening_uuid: object, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_amend_%s")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_method = "post"
+        self.helper.form_action = reverse("screening:amend", args=[screening_uuid]) + "#sign-off"
+        self.helper.form_id = "amend-form"
+        self.helper.form_class = "app-no-print"
+        self.helper.add_input(Submit("submit", "Amend", css_class="btn-outline-primary"))

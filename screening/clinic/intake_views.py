@@ -5,11 +5,12 @@ saves and runs. They keep the `patients` URL names (`patients:detail`, `patients
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -19,6 +20,7 @@ from patients.selectors import intake_for, intakes_visible_to, patient_for
 from screening import services
 from screening.core.audit import audit_view
 from screening.core.errors import ConflictError, InputInvalid, LockedError
+from screening.core.held import take_held_post
 from screening.core.http import SignedInRequest
 from screening.core.permissions import has_perm, permission_required, require_perm
 from screening.labels import screening_row
@@ -116,12 +118,30 @@ def _refuse_locked(request: HttpRequest, intake: Intake, error: LockedError) -> 
     return redirect("patients:intake_edit", intake.uuid)
 
 
+def _unsaved_answers(
+    request: SignedInRequest, intake: Intake
+) -> tuple[QueryDict, str, datetime.datetime] | None:
+    """What this clinician entered and did not save: a form sent after their session ended
+    (`held`), else their autosaved working copy (`autosave`), with when it was sent."""
+    held = take_held_post(request)
+    if held is not None:
+        return held[0], "held", held[1]
+    autosave = intake.autosaves.filter(saved_by=request.user).first()
+    if autosave is None:
+        return None
+    data = QueryDict(mutable=True)
+    for name, values in autosave.data.items():
+        data.setlist(name, values)
+    return data, "autosave", autosave.saved_at
+
+
 def _intake_page(
     request: HttpRequest,
     intake: Intake,
     form: IntakeForm,
     *,
     conflict: bool = False,
+    restored: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     signed = (
@@ -129,12 +149,20 @@ def _intake_page(
         if intake.is_locked
         else None
     )
+    pending = (
+        intake.screenings.filter(status=Screening.Status.UNSIGNED)
+        .annotate(review_count=Count("reviews"))
+        .order_by("-run_at")
+        .first()
+    )
     context: dict[str, Any] = {
         "intake": intake,
         "patient": intake.patient,
         "form": form,
         "sections": SECTIONS,
         "conflict": conflict,
+        "restored": restored,
+        "pending_result": pending,
         "signed_screening": signed,
         "latest_screening": intake.screenings.order_by("-run_at").first(),
     }

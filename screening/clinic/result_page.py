@@ -15,10 +15,17 @@ from patients.selectors import intakes_visible_to
 from patients.services import INTAKE_FIELDS
 from rules.engine import Missing
 from screening import services
-from screening.clinic.forms import AcknowledgeForm, FlagReviewForm, OverrideForm
+from screening.clinic.forms import (
+    AcknowledgeForm,
+    AmendForm,
+    FlagReviewForm,
+    OverrideForm,
+    SignForm,
+)
 from screening.core.permissions import has_perm
 from screening.labels import SEVERITIES, condition_label, disposition_label, status_colour
 from screening.models import FlagReview, Screening
+from screening.reevaluation import screening_reevaluate
 from screening.selectors import screenings_visible_to
 
 #: The form a clinician uses on a flag of each severity (info flags need none).
@@ -39,12 +46,19 @@ def result_page_context(
     user: AbstractBaseUser | AnonymousUser,
     screening: Screening,
     bound: dict[str, FlagReviewForm] | None = None,
+    *,
+    sign_form: SignForm | None = None,
+    amend_form: AmendForm | None = None,
 ) -> dict[str, Any]:
-    """Everything the result page shows, from the screening's stored snapshot."""
+    """Everything the result page shows, from the screening's stored snapshot (`bound`, and
+    the sign or amend form, carry what a clinician just sent with its errors)."""
     is_clinician = has_perm(user, "screening.add_flagreview")
     is_open = screening.status == Screening.Status.UNSIGNED
     outcome, texts, facts = screening.outcome, screening.rule_texts, screening.facts
-    reviews = {r.rule_id: r for r in screening.reviews.select_related("reviewed_by")}
+    reviews = {
+        r.rule_id: r
+        for r in screening.reviews.select_related("reviewed_by", "carried_from__screening")
+    }
     flag_groups = _flag_groups(
         screening, reviews, can_review=is_clinician and is_open, bound=bound or {}
     )
@@ -53,9 +67,29 @@ def result_page_context(
     links_to_intake = (
         is_clinician and intake.status == Intake.Status.DRAFT and not screening.is_signed
     )
+    missing = [_missing_row(item, texts, facts) for item in outcome.missing]
+    can_act = is_clinician and is_open
+    required = services.sign_off(screening) if is_open else None
+    if can_act and required is not None and sign_form is None:
+        sign_form = sign_form_for(screening, required, missing)
     return {
         "screening": screening,
         "patient": screening.patient,
+        "sign_off": required,
+        "sign_form": sign_form if can_act else None,
+        "amend_form": amend_form or AmendForm(screening_uuid=screening.uuid),
+        # What the rules published now would say, for a pending result computed under others.
+        "stale": screening_reevaluate(screening)
+        if required and required.stale and required.current
+        else None,
+        "amendment": screening.intake if screening.amends_id else None,
+        "amendment_reasons": intakes_visible_to(user)
+        .filter(amends=screening)
+        .exclude(amendment_reason="")
+        .select_related("created_by")
+        .order_by("created_at")
+        if screening.is_signed
+        else [],
         "age_years": facts.get("age_years"),
         "sex_at_birth": _choice_label(SexAtBirth, facts.get("sex_at_birth")),
         "ruleset": outcome.ruleset,
@@ -85,13 +119,39 @@ def result_page_context(
             for indication in outcome.indications
         ],
         "flag_groups": flag_groups,
-        "missing": [_missing_row(item, texts, facts) for item in outcome.missing],
+        "missing": missing,
+        "incomplete_reasons": [
+            (_fact_label(fact), reason) for fact, reason in screening.incomplete_reasons.items()
+        ],
         "intake_url_for_missing": intake if links_to_intake else None,
         "pending": pending,
-        "can_sign": is_clinician and is_open and not pending,
-        "can_act": is_clinician and is_open,
+        "can_sign": can_act and not pending,
+        "can_act": can_act,
         "can_amend": is_clinician and screening.is_signed,
     }
+
+
+def sign_form_for(
+    screening: Screening,
+    required: services.SignOff,
+    missing: list[dict[str, Any]],
+    data: Any = None,
+) -> SignForm:
+    """The sign-off form `required` asks for (bound to `data` when a clinician sent it)."""
+    return SignForm(
+        data,
+        screening_uuid=screening.uuid,
+        stale=required.stale,
+        reasons_for=required.reasons_for,
+        labels={row["fact"]: row["label"] for row in missing},
+    )
+
+
+def missing_rows(screening: Screening) -> list[dict[str, Any]]:
+    return [
+        _missing_row(item, screening.rule_texts, screening.facts)
+        for item in screening.outcome.missing
+    ]
 
 
 def _flag_groups(
@@ -135,7 +195,7 @@ def _missing_row(item: Missing, texts: dict[str, Any], facts: dict[str, Any]) ->
     fact = item.fact
     return {
         "fact": fact,
-        "label": FACT_LABELS.get(fact) or _intake_label(fact),
+        "label": _fact_label(fact),
         "anchor": _intake_anchor(fact, facts),
         "rules": [
             {"id": rule_id, "title": texts.get(rule_id, {}).get("title", "")}
@@ -157,6 +217,10 @@ def _intake_anchor(fact: str, facts: dict[str, Any]) -> str:
                 return f"id_cssrs_{name}"
         return "id_cssrs_wish_dead"
     return f"id_{fact}" if fact in INTAKE_FIELDS else ""
+
+
+def _fact_label(fact: str) -> str:
+    return FACT_LABELS.get(fact) or _intake_label(fact)
 
 
 def _intake_label(fact: str) -> str:

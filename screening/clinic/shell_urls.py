@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from screening.clinic import views
+from screening.core.views import session_keepalive
 
 urlpatterns = [
     path(
@@ -22,5 +23,6 @@ urlpatterns = [
     # tab whose session already expired still sign out cleanly (POST lands on the login
     # page) instead of bouncing through login?next=/logout/, which would end on a GET (405).
     path("logout/", login_not_required(auth_views.LogoutView.as_view()), name="logout"),
+    path("session/keepalive/", session_keepalive, name="session_keepalive"),
     path("", views.home, name="home"),
 ]

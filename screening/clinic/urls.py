@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("<uuid:screening_uuid>/sign/", views.screening_sign, name="sign"),
     path("<uuid:screening_uuid>/amend/", views.screening_amend, name="amend"),
+    path("<uuid:screening_uuid>/rerun/", views.screening_rerun, name="rerun"),
     path("review/", include("screening.review.urls")),
 ]
 

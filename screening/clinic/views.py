@@ -15,14 +15,14 @@ from django.views.decorators.http import require_POST
 
 from patients.selectors import drafts_of
 from screening import services
-from screening.clinic.forms import FlagReviewForm
-from screening.clinic.result_page import result_page_context
+from screening.clinic.forms import AmendForm, FlagReviewForm
+from screening.clinic.result_page import missing_rows, result_page_context, sign_form_for
 from screening.core.audit import audit_view
-from screening.core.errors import ServiceError
+from screening.core.errors import InputInvalid, ServiceError
 from screening.core.http import SignedInRequest
 from screening.core.permissions import Role, has_perm, permission_required, roles_of
 from screening.labels import screening_row
-from screening.selectors import recent_screenings_of, screening_for
+from screening.selectors import recent_screenings_of, screening_for, stale_pending_of
 
 DETAIL_TEMPLATE = "screening/screening_detail.html"
 
@@ -38,6 +38,7 @@ def home(request: SignedInRequest) -> HttpResponse:
             screening_row(screening) for screening in recent_screenings_of(request.user)
         ]
         context["drafts"] = drafts_of(request.user)[:20]
+        context["stale_pending"] = list(stale_pending_of(request.user)[:50])
     return render(request, "screening/home.html", context)
 
 
@@ -96,22 +97,45 @@ def flag_review(
 @require_POST
 @permission_required("screening.change_screening")
 def screening_sign(request: SignedInRequest, screening_uuid: object) -> HttpResponse:
+    """Sign, with the reasons `services.sign_off` asks for; a form error re-renders the page
+    at the sign-off section with what was typed."""
     screening = screening_for(request.user, screening_uuid)
-    try:
-        services.screening_sign(screening=screening, user=request.user)
-    except ServiceError as error:
-        messages.error(request, f"Not signed: {error}")
-    else:
-        messages.success(request, "Screening signed. It is now locked; amend it to change it.")
-    return redirect("screening:detail", screening.uuid)
+    required = services.sign_off(screening)
+    form = sign_form_for(screening, required, missing_rows(screening), request.POST)
+    if form.is_valid():
+        try:
+            services.screening_sign(
+                screening=screening,
+                user=request.user,
+                stale_reason=form.stale_reason,
+                incomplete_reasons=form.incomplete_reasons,
+            )
+        except InputInvalid as invalid:
+            for field, problems in invalid.errors.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        except ServiceError as error:
+            messages.error(request, f"Not signed: {error}")
+            return redirect("screening:detail", screening.uuid)
+        else:
+            messages.success(request, "Screening signed. It is now locked; amend it to change it.")
+            return redirect("screening:detail", screening.uuid)
+    context = result_page_context(request.user, screening, sign_form=form)
+    return render(request, DETAIL_TEMPLATE, context, status=400)
 
 
 @require_POST
 @permission_required("screening.change_screening")
 def screening_amend(request: SignedInRequest, screening_uuid: object) -> HttpResponse:
     screening = screening_for(request.user, screening_uuid)
+    form = AmendForm(request.POST, screening_uuid=screening.uuid)
+    if not form.is_valid():
+        context = result_page_context(request.user, screening, amend_form=form)
+        return render(request, DETAIL_TEMPLATE, context, status=400)
     try:
-        intake = services.screening_amend(screening=screening, user=request.user)
+        intake = services.screening_amend(
+            screening=screening, user=request.user, reason=form.cleaned_data["reason"]
+        )
     except ServiceError as error:
         messages.error(request, f"Not amended: {error}")
         return redirect("screening:detail", screening.uuid)
@@ -121,3 +145,25 @@ def screening_amend(request: SignedInRequest, screening_uuid: object) -> HttpRes
         "Correct it and run the screening again; the signed screening stays as it was.",
     )
     return redirect("patients:intake_edit", intake.uuid)
+
+
+@require_POST
+@permission_required("screening.add_screening")
+def screening_rerun(request: SignedInRequest, screening_uuid: object) -> HttpResponse:
+    """Run a pending result's intake again under the rules published now (its reviews carried
+    forward where the flags fired again for the same reasons)."""
+    screening = screening_for(request.user, screening_uuid)
+    if screening.status != screening.Status.UNSIGNED:
+        messages.error(request, "Only a result awaiting sign-off is run again from here.")
+        return redirect("screening:detail", screening.uuid)
+    try:
+        rerun = services.screening_run(intake=screening.intake, user=request.user)
+    except ServiceError as error:
+        messages.error(request, f"Not run again: {error}")
+        return redirect("screening:detail", screening.uuid)
+    messages.success(
+        request,
+        f"Run again under version {rerun.ruleset_version.number}. Reviews of flags that fired "
+        "again for the same reasons were carried forward; any others need a fresh review.",
+    )
+    return redirect("screening:detail", rerun.uuid)

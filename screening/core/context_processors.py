@@ -3,8 +3,10 @@ and the home page's description of each role. What a page offers follows `perms`
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
+from screening.core.held import has_held_post
 from screening.core.permissions import Role, roles_of
 
 
@@ -28,4 +30,13 @@ def roles(request: HttpRequest) -> dict[str, Any]:
         "is_clinician": Role.CLINICIAN.value in held,
         "is_reviewer": Role.REVIEWER.value in held,
         "is_rule_admin": Role.RULE_ADMIN.value in held,
+    }
+
+
+def session(request: HttpRequest) -> dict[str, Any]:
+    """The idle timeout, for the warning shown before it (`static/js/session.js`), and whether
+    answers sent after it ended are waiting for the sign-in (`screening.core.held`)."""
+    return {
+        "session_seconds": settings.SESSION_COOKIE_AGE,
+        "held_post_waiting": has_held_post(request),
     }

@@ -31,6 +31,9 @@ CSV_HEADER = (
     "flags",
     "signed_by",
     "signed_at",
+    "stale_rules_reason",
+    "incomplete_reasons",
+    "amendment_reason",
 )
 
 
@@ -69,6 +72,9 @@ def _csv_row(screening: Screening) -> Iterable[Any]:
         " ".join(flag.rule for flag in screening.outcome.flags),
         screening.signed_by.get_username() if screening.signed_by else "",
         screening.signed_at.isoformat() if screening.signed_at else "",
+        screening.stale_rules_reason,
+        "; ".join(f"{fact}: {reason}" for fact, reason in screening.incomplete_reasons.items()),
+        screening.intake.amendment_reason,
     )
 
 
@@ -106,11 +112,17 @@ def screening_document(screening: Screening) -> dict[str, Any]:
                 "reason": review.reason,
                 "reviewed_by": review.reviewed_by.get_username(),
                 "reviewed_at": review.reviewed_at.isoformat(),
+                "carried_from": str(review.carried_from.screening.uuid)
+                if review.carried_from
+                else None,
             }
-            for review in screening.reviews.select_related("reviewed_by")
+            for review in screening.reviews.select_related("reviewed_by", "carried_from__screening")
         ],
         "signed_by": screening.signed_by.get_username() if screening.signed_by else None,
         "signed_at": screening.signed_at.isoformat() if screening.signed_at else None,
+        "stale_rules_reason": screening.stale_rules_reason,
+        "incomplete_reasons": screening.incomplete_reasons,
         "amends": str(screening.amends.uuid) if screening.amends else None,
+        "amendment_reason": screening.intake.amendment_reason,
         "amended_by": [str(s.uuid) for s in screening.amended_by.order_by("run_at")],
     }

@@ -16,13 +16,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from screening import reevaluation
 from screening.clinic.result_page import result_page_context
 from screening.core.audit import audit_record, audit_verify, audit_view
 from screening.core.http import SignedInRequest
 from screening.core.permissions import permission_required
 from screening.labels import DISPOSITIONS, SEVERITIES, disposition_label, screening_row
 from screening.models import Screening
-from screening.review import analytics, exports, reevaluation
+from screening.review import analytics, exports
 from screening.review.forms import AuditFilterForm, PeriodForm, ScreeningFilterForm
 from screening.review.selectors import (
     REVIEWER_PERMISSION,

@@ -8,6 +8,11 @@
  *   row. Rows are renumbered so the formset's indices and TOTAL_FORMS stay contiguous.
  * - A link to #id_<field> (from the result page's missing information) focuses that question:
  *   the input itself, or in a group of radios the checked one, as the keyboard would.
+ * - Autosave: two seconds after the last change, the answers are sent to the form's
+ *   data-autosave-url as the clinician's working copy (never the intake itself: nothing is run
+ *   or superseded), and "Autosaved at 10:42" appears quietly. A conflict, a signed intake or an
+ *   ended session is said in the same place. Without JavaScript there is no autosave; a form
+ *   sent after the session ended is kept by the server instead.
  *
  * Loaded as an external script: the Content-Security-Policy forbids inline script.
  */
@@ -145,6 +150,90 @@
     focusable.focus({ preventScroll: true });
   }
 
+  var AUTOSAVE_DELAY_MS = 2000;
+
+  function setUpAutosave(form) {
+    var url = form.getAttribute("data-autosave-url");
+    var status = document.querySelector("[data-autosave-status]");
+    if (!url || !status) {
+      return;
+    }
+    var timer = null;
+    var sending = false;
+    var again = false;
+    var submitted = false;
+
+    function say(text) {
+      status.textContent = text;
+    }
+
+    function send() {
+      timer = null;
+      if (submitted) {
+        return;
+      }
+      if (sending) {
+        again = true;
+        return;
+      }
+      sending = true;
+      var body = new FormData(form);
+      body.delete("action");
+      fetch(url, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (response) {
+          return response.json().then(function (answer) {
+            if (response.ok) {
+              say("Autosaved at " + answer.saved_at + " (not yet saved to the intake).");
+              document.dispatchEvent(new CustomEvent("app:session-renewed"));
+            } else if (response.status === 401) {
+              say(
+                "Not autosaved: your session has ended. Press Save draft: you will be asked " +
+                  "to sign in, and your answers will be kept."
+              );
+            } else {
+              say("Not autosaved: " + answer.detail);
+            }
+          });
+        })
+        .catch(function () {
+          say("Not autosaved: the server could not be reached. Your answers are still here.");
+        })
+        .then(function () {
+          sending = false;
+          if (again) {
+            again = false;
+            schedule();
+          }
+        });
+    }
+
+    function schedule() {
+      if (submitted) {
+        return;
+      }
+      window.clearTimeout(timer);
+      timer = window.setTimeout(send, AUTOSAVE_DELAY_MS);
+    }
+
+    form.addEventListener("input", schedule);
+    form.addEventListener("change", schedule);
+    form.addEventListener("click", function (event) {
+      if (event.target.closest("[data-trial-add], [data-trial-remove]")) {
+        schedule();
+      }
+    });
+    form.addEventListener("submit", function () {
+      // The form itself is being sent: a working copy saved after it would be out of date.
+      submitted = true;
+      window.clearTimeout(timer);
+    });
+  }
+
   function start() {
     var form = document.querySelector("form[data-intake-form]");
     if (!form) {
@@ -152,6 +241,7 @@
     }
     setUpFollowUps(form);
     setUpTrials(form);
+    setUpAutosave(form);
     // The browser's own move to the fragment happens after this script runs, and it blurs the
     // page when the target (a fieldset) cannot take focus: focus the question once it is done.
     if (document.readyState === "complete") {

@@ -245,7 +245,9 @@ def test_a_failed_signature_leaves_the_screening_and_intake_open(mode, ready_scr
 
 @in_both_modes
 def test_a_failed_amendment_starts_no_draft(mode, signed_screening, clinician):
-    draft = fails_at_every_statement(screening_amend, screening=signed_screening, user=clinician)
+    draft = fails_at_every_statement(
+        screening_amend, screening=signed_screening, user=clinician, reason="Mistyped answer"
+    )
 
     assert Intake.objects.filter(amends=signed_screening).get() == draft
     assert draft.trials.count() == 2

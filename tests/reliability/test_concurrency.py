@@ -380,8 +380,8 @@ def test_two_amendments_at_once_start_one_draft_and_refuse_the_other(
     signed_screening, clinician, other_clinician
 ):
     outcomes = race(
-        lambda: screening_amend(screening=signed_screening, user=clinician),
-        lambda: screening_amend(screening=signed_screening, user=other_clinician),
+        lambda: screening_amend(screening=signed_screening, user=clinician, reason="a"),
+        lambda: screening_amend(screening=signed_screening, user=other_clinician, reason="b"),
         slow=(SCREENING,),
     )
 
@@ -397,7 +397,9 @@ def test_two_sessions_amending_at_once_send_the_loser_to_the_draft_in_progress(
     url = reverse("screening:amend", args=[signed_screening.uuid])
     sessions = [signed_in(clinician), signed_in(other_clinician)]
 
-    responses = race(*(lambda s=s: s.post(url) for s in sessions), slow=(SCREENING,))
+    responses = race(
+        *(lambda s=s: s.post(url, {"reason": "Mistyped"}) for s in sessions), slow=(SCREENING,)
+    )
 
     [draft] = Intake.objects.filter(amends=signed_screening)
     locations = sorted(r["Location"] for r in responses)

@@ -62,7 +62,7 @@ def test_reviewer_detail_escapes_what_clinicians_typed(client, reviewer, clinici
 
 def test_reviewer_detail_links_amendments_both_ways(client, reviewer, clinician):
     original = overridden_pregnancy(clinician, sign=True)
-    intake = screening_amend(screening=original, user=clinician)
+    intake = screening_amend(screening=original, user=clinician, reason="Mistyped answer")
     Intake.objects.filter(pk=intake.pk).update(pregnancy_status="not_pregnant")
     amendment = screening_run(intake=Intake.objects.get(pk=intake.pk), user=clinician, on=ON)
     client.force_login(reviewer)

@@ -227,7 +227,7 @@ def test_amending_copies_the_intake_into_a_linked_draft(patient, clinician):
         screening=run(make_intake(patient=patient, by=clinician, phq9_total=18), clinician),
         user=clinician,
     )
-    draft = screening_amend(screening=original, user=clinician)
+    draft = screening_amend(screening=original, user=clinician, reason="Mistyped answer")
     assert draft.status == Intake.Status.DRAFT
     assert draft.amends == original
     assert draft.phq9_total == 18

@@ -17,6 +17,8 @@ from screening.services import flag_acknowledge, flag_override, screening_run, s
 from tests.factories import make_intake, make_patient
 
 pytestmark = pytest.mark.django_db
+#: A reason for amending, as the amend form posts it.
+AMEND = {"reason": "Blood pressure was mistyped"}
 ON = date(2026, 11, 24)
 
 HIGH_SUICIDE_RISK = {
@@ -66,7 +68,7 @@ def messages_of(response):
 
 def review_forms(html):
     """Forms that change the screening: flag reviews and sign-off (amending is not one)."""
-    return re.findall(r'<form[^>]+action="/screenings/[^"]+/(?:flags/[^"]+|sign)/"', html)
+    return re.findall(r'<form[^>]+action="/screenings/[^"]+/(?:flags/[^"]+|sign)/#[^"]+"', html)
 
 
 # --- what the result page shows -----------------------------------------------------------------
@@ -123,7 +125,7 @@ def test_pregnant_patient_shows_the_stop_flag_with_why_source_and_override_form(
     assert "pregnancy_status = pregnant" in flag
     assert "Seed article; esketamine US label; ASRA 2018" in flag
     action = reverse("screening:override", args=[screening.uuid, "STOP-PREGNANCY"])
-    assert f'action="{action}"' in flag
+    assert f'action="{action}#flag-STOP-PREGNANCY"' in flag
     assert 'name="reason_code"' in flag
     assert 'value="specialist_approval"' in flag
     assert 'name="reason"' in flag
@@ -148,7 +150,7 @@ def test_flags_are_grouped_stop_urgent_review_info(client, clinician):
     assert html.index('id="flag-URG-SUICIDE-RISK"') < html.index('id="flag-REV-PEDIATRIC"')
     assert html.index('id="flag-REV-PEDIATRIC"') < html.index('id="flag-INFO-ESCORT"')
     acknowledge = reverse("screening:acknowledge", args=[screening.uuid, "URG-SUICIDE-RISK"])
-    assert f'action="{acknowledge}"' in html
+    assert f'action="{acknowledge}#flag-URG-SUICIDE-RISK"' in html
     assert "/flags/INFO-ESCORT/" not in html
 
 
@@ -170,7 +172,11 @@ def test_unrecorded_pregnancy_links_to_the_intake_field(client, clinician):
 def test_missing_information_is_listed_without_links_once_signed(client, clinician):
     woman = make_patient(created_by=clinician, born=date(1996, 1, 1))
     intake = make_intake(patient=woman, by=clinician, pregnancy_status="")
-    screening = screening_sign(screening=run(intake, clinician), user=clinician)
+    screening = screening_sign(
+        screening=run(intake, clinician),
+        user=clinician,
+        incomplete_reasons={"pregnancy_status": "Patient declined the test"},
+    )
 
     html = page(client, clinician, screening)
 
@@ -178,6 +184,7 @@ def test_missing_information_is_listed_without_links_once_signed(client, clinici
     assert "Pregnancy status" in missing
     assert "STOP-PREGNANCY" in missing
     assert reverse("patients:intake_edit", args=[intake.uuid]) not in html
+    assert "Pregnancy status: Patient declined the test" in section(html, "sign-off")
 
 
 @pytest.mark.parametrize(
@@ -401,7 +408,7 @@ def _post_targets(screening):
             {"reason_code": "other", "reason": "Seen"},
         ),
         (reverse("screening:sign", args=[screening.uuid]), {}),
-        (reverse("screening:amend", args=[screening.uuid]), {}),
+        (reverse("screening:amend", args=[screening.uuid]), AMEND),
     ]
 
 
@@ -467,7 +474,7 @@ def test_a_clinician_cannot_sign_until_the_review_flag_is_acknowledged(client, c
 
     html = page(client, clinician, screening)
     assert 'id="pending"' not in html
-    assert re.search(r'<button type="submit" class="btn btn-primary">Sign</button>', html)
+    assert re.search(r'<input type="submit"\s+name="submit"\s+value="Sign"', html)
     assert "Child psychiatrist agreed" in section(html, "flag-REV-PEDIATRIC")
 
     response = client.post(reverse("screening:sign", args=[screening.uuid]), follow=True)
@@ -480,7 +487,7 @@ def test_a_clinician_cannot_sign_until_the_review_flag_is_acknowledged(client, c
     assert "— locked" in section(html, "sign-off")
     assert review_forms(html) == []
     assert ">Sign</button>" not in html
-    assert f'action="{reverse("screening:amend", args=[screening.uuid])}"' in html
+    assert f'action="{reverse("screening:amend", args=[screening.uuid])}#sign-off"' in html
 
 
 def test_after_signing_acknowledging_is_refused_with_a_message_and_nothing_changes(
@@ -682,7 +689,7 @@ def test_amending_a_signed_screening_opens_a_linked_draft(client, patient, clini
     original = screening_sign(screening=screen(patient, clinician), user=clinician)
     client.force_login(clinician)
 
-    response = client.post(reverse("screening:amend", args=[original.uuid]))
+    response = client.post(reverse("screening:amend", args=[original.uuid]), AMEND)
 
     draft = Intake.objects.get(amends=original)
     assert draft.status == Intake.Status.DRAFT
@@ -695,7 +702,7 @@ def test_an_unsigned_screening_is_not_amended(client, patient, clinician):
     screening = screen(patient, clinician)
     client.force_login(clinician)
 
-    response = client.post(reverse("screening:amend", args=[screening.uuid]))
+    response = client.post(reverse("screening:amend", args=[screening.uuid]), AMEND)
 
     assert response["Location"] == detail_url(screening)
     assert messages_of(response) == [
@@ -707,7 +714,7 @@ def test_an_unsigned_screening_is_not_amended(client, patient, clinician):
 def test_amendment_links_go_both_ways(client, patient, clinician):
     original = screening_sign(screening=screen(patient, clinician), user=clinician)
     client.force_login(clinician)
-    client.post(reverse("screening:amend", args=[original.uuid]))
+    client.post(reverse("screening:amend", args=[original.uuid]), AMEND)
     draft = Intake.objects.get(amends=original)
 
     in_progress = page(client, clinician, original)

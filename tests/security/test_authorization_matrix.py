@@ -82,6 +82,16 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "screening:override": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "screening:sign": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "screening:amend": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
+    "screening:rerun": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
+    "patients:intake_autosave": {
+        # Answers in JSON for the page's script: 401, not a redirect, once signed out.
+        "GET": expect(405, 405, 405, 405, 405),
+        "POST": expect(401, OK, OK, 403, 403),
+    },
+    "session_keepalive": {
+        "GET": expect(405, 405, 405, 405, 405),
+        "POST": expect(401, OK, OK, OK, OK),
+    },
     # reviewers' pages: read-only, GET only
     "screening:list": {"GET": REVIEWERS, "POST": expect(LOGIN, 405, 405, 405, 405)},
     "screening:export_csv": {"GET": REVIEWERS, "POST": expect(LOGIN, 405, 405, 405, 405)},
@@ -251,11 +261,13 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "patients:detail": lambda w: [w.patient.uuid],
     "patients:intake_new": lambda w: [w.patient.uuid],
     "patients:intake_edit": lambda w: [w.intake.uuid],
+    "patients:intake_autosave": lambda w: [w.intake.uuid],
     "screening:detail": lambda w: [w.screening.uuid],
     "screening:acknowledge": lambda w: [w.screening.uuid, w.flag],
     "screening:override": lambda w: [w.screening.uuid, "STOP-PREGNANCY"],
     "screening:sign": lambda w: [w.screening.uuid],
     "screening:amend": lambda w: [w.screening.uuid],
+    "screening:rerun": lambda w: [w.screening.uuid],
     "screening:review": lambda w: [w.screening.uuid],
     "screening:reevaluate": lambda w: [w.screening.uuid],
     "screening:export_json": lambda w: [w.screening.uuid],
@@ -280,6 +292,8 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
 
 #: Form data for POSTs whose view answers an invalid form with 400.
 POST_DATA: dict[str, dict[str, str]] = {
+    "screening:amend": {"reason": "Blood pressure was mistyped"},
+    "patients:intake_autosave": {"version": "1", "phq9_total": "19"},
     "screening:acknowledge": {"reason": "Rechecked: 128/82"},
     "screening:override": {"reason_code": "specialist_approval", "reason": "MDT approved"},
 }

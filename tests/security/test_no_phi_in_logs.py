@@ -216,7 +216,7 @@ def clinician_journey(visitor: Browser, password: str) -> Screening:
     visitor.post(reverse("screening:sign", args=[screening.uuid]))
     screening.refresh_from_db()
     assert screening.is_signed
-    visitor.post(reverse("screening:amend", args=[screening.uuid]))
+    visitor.post(reverse("screening:amend", args=[screening.uuid]), {"reason": "Mistyped"})
     visitor.sign_out()
     return screening
 

@@ -84,7 +84,7 @@ def _summary(screening: Screening) -> dict[str, Any]:
 
 def screening_out(screening: Screening) -> dict[str, Any]:
     """A screening as the API shows it: summary, stored facts and result, reviews, open flags."""
-    reviews = screening.reviews.select_related("reviewed_by")
+    reviews = screening.reviews.select_related("reviewed_by", "carried_from__screening")
     return {
         **_summary(screening),
         "facts": screening.facts,
@@ -99,10 +99,13 @@ def screening_out(screening: Screening) -> dict[str, Any]:
                 reviewed_by=review.reviewed_by.get_username(),
                 reviewed_at=review.reviewed_at,
                 seen=services.review_seen(review),
+                carried_from=review.carried_from.screening.uuid if review.carried_from else None,
             )
             for review in reviews
         ],
         "pending_flags": [flag.rule for flag in services.pending_flags(screening)],
+        "stale_rules_reason": screening.stale_rules_reason,
+        "incomplete_reasons": screening.incomplete_reasons,
     }
 
 
