@@ -52,6 +52,8 @@ class FlagReviewForm(forms.Form):
         self.rule_id = rule_id
         self.helper = FormHelper(self)
         self.helper.form_method = "post"
+        # The server's error summary, at this form, rather than the browser's own bubbles.
+        self.helper.attrs = {"novalidate": ""}
         # The flag's anchor: after saving, or with an error, the page opens at this flag.
         self.helper.form_action = (
             reverse(f"screening:{self.url_name}", args=[screening_uuid, rule_id])
@@ -152,6 +154,8 @@ class SignForm(forms.Form):
                 )
         self.helper = FormHelper(self)
         self.helper.form_method = "post"
+        # The server's error summary, at this form, rather than the browser's own bubbles.
+        self.helper.attrs = {"novalidate": ""}
         self.helper.form_action = reverse("screening:sign", args=[screening_uuid]) + "#sign-off"
         self.helper.form_id = "sign-form"
         self.helper.form_class = "app-no-print"
@@ -200,6 +204,8 @@ class AmendForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper(self)
         self.helper.form_method = "post"
+        # The server's error summary, at this form, rather than the browser's own bubbles.
+        self.helper.attrs = {"novalidate": ""}
         self.helper.form_action = reverse("screening:amend", args=[screening_uuid]) + "#sign-off"
         self.helper.form_id = "amend-form"
         self.helper.form_class = "app-no-print"

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_http_methods
 from patients.forms import SECTIONS, IntakeForm
 from patients.models import Intake
 from patients.selectors import intake_for, intakes_visible_to, patient_for
+from patients.services import intake_autosave_discard
 from screening import services
 from screening.core.audit import audit_view
 from screening.core.errors import ConflictError, InputInvalid, LockedError
-from screening.core.held import take_held_post
+from screening.core.held import keeps_post_across_sign_in, take_held_post
 from screening.core.http import SignedInRequest
 from screening.core.permissions import has_perm, permission_required, require_perm
 from screening.labels import screening_row
@@ -66,17 +67,29 @@ def patient_detail(request: SignedInRequest, patient_uuid: object) -> HttpRespon
     )
 
 
+@keeps_post_across_sign_in
 @require_http_methods(["GET", "POST"])
 @permission_required("patients.view_intake")
 def intake_edit(request: SignedInRequest, intake_uuid: object) -> HttpResponse:
     """Fill in an intake: save it as a draft, or save it and run the screening.
 
-    Reviewers read it; a signed (locked) intake is read-only for everyone.
+    Reviewers read it; a signed (locked) intake is read-only for everyone. A clinician's answers
+    that were not saved come back: those sent after the session ended (held for the sign-in),
+    else those the page autosaved.
     """
     intake = intake_for(request.user, intake_uuid)
     can_edit = has_perm(request.user, "patients.change_intake")
     if request.method == "GET":
         audit_view(request.user, intake, page="intake")
+        if can_edit and not intake.is_locked:
+            restored = _unsaved_answers(request, intake)
+            if restored is not None:
+                data, source, at = restored
+                form = IntakeForm(data, intake=intake)
+                stale = data.get("version") != str(intake.version)
+                return _intake_page(
+                    request, intake, form, restored={"source": source, "at": at}, conflict=stale
+                )
         form = IntakeForm(intake=intake, read_only=intake.is_locked or not can_edit)
         return _intake_page(request, intake, form)
     require_perm(
@@ -86,6 +99,10 @@ def intake_edit(request: SignedInRequest, intake_uuid: object) -> HttpResponse:
     )
     if intake.is_locked:
         return _refuse_locked(request, intake, LockedError(LOCKED_MESSAGE))
+    if request.POST.get("action") == "discard":
+        intake_autosave_discard(intake=intake, user=request.user)
+        messages.info(request, "Your unsaved answers were discarded: the intake as saved is shown.")
+        return redirect("patients:intake_edit", intake.uuid)
 
     form = IntakeForm(request.POST, intake=intake)
     if not form.is_valid():

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
+from screening.core.errors import InputInvalid
 from screening.core.models import AuditEvent
 from screening.models import Screening
 from tests.factories import make_intake, make_patient
@@ -247,3 +248,40 @@ def test_fhir_export_of_an_eligible_screening_has_no_detected_issues(as_clinicia
     types = [entry.resource.get_resource_type() for entry in bundle.entry]
     assert "DetectedIssue" not in types
     assert types.count("Observation") == 1  # PHQ-9 only: the intake records no other scale
+
+
+def test_signing_an_incomplete_result_needs_reasons_given_in_the_body(
+    as_clinician, patient, clinician
+):
+    uuid = run(as_clinician, make_intake(patient=patient, by=clinician, pregnancy_status=""))[
+        "uuid"
+    ]
+    refused = as_clinician.post(f"/screenings/{uuid}/sign")
+    assert refused.status_code == 422
+    assert [p["field"] for p in refused.json()] == ["incomplete_reasons"]
+    assert "pregnancy_status" in refused.json()[0]["message"]
+
+    signed = as_clinician.post(
+        f"/screenings/{uuid}/sign",
+        {"incomplete_reasons": {"pregnancy_status": "Declined the test"}},
+    )
+    assert signed.status_code == 200, signed.content
+    assert signed.json()["incomplete_reasons"] == {"pregnancy_status": "Declined the test"}
+
+
+def test_a_blank_reason_from_another_client_is_422_naming_the_field(
+    as_clinician, flagged_intake, clinician
+):
+    from screening.services import flag_review
+
+    uuid = run(as_clinician, flagged_intake)["uuid"]
+    with pytest.raises(InputInvalid) as refused:
+        flag_review(
+            screening=Screening.objects.get(uuid=uuid),
+            rule_id="URG-SUICIDE-RISK",
+            user=clinician,
+            kind="acknowledged",
+            reason="  ",
+        )
+    assert refused.value.code == "invalid"
+    assert list(refused.value.errors) == ["reason"]

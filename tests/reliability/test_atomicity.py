@@ -167,6 +167,23 @@ def test_a_failed_run_stores_no_screening_and_supersedes_nothing(mode, screening
 
 
 @in_both_modes
+def test_a_failed_run_carries_no_review_forward_by_half(mode, ready_screening, clinician):
+    new = fails_at_every_statement(
+        screening_run, intake=ready_screening.intake, user=clinician, on=ON
+    )
+
+    carried = FlagReview.objects.filter(screening=new)
+    assert {r.carried_from.screening_id for r in carried} == {ready_screening.pk}
+    assert set(carried.values_list("rule_id", flat=True)) == {STOP, REVIEW}
+    assert set(
+        ScreeningFlag.objects.filter(screening=new).values_list("review_kind", flat=True)
+    ) == {
+        "overridden",
+        "acknowledged",
+    }
+
+
+@in_both_modes
 def test_a_failed_submit_saves_neither_the_answers_nor_a_screening(mode, intake, clinician):
     values = {**ELIGIBLE_TRD, "phq9_total": 23}
 

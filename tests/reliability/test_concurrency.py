@@ -25,7 +25,8 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from patients.models import Intake
+from patients.models import Intake, IntakeAutosave
+from patients.services import intake_autosave
 from rules.models import RuleSetVersion
 from rules.selectors import published_version
 from rules.services import rule_set_publish
@@ -347,6 +348,41 @@ def test_two_sessions_running_one_intake_version_screen_it_once(intake, clinicia
     [screening] = Screening.objects.filter(intake=intake)
     assert winner["Location"] == reverse("screening:detail", args=[screening.uuid])
     assert AuditEvent.objects.filter(action="screening.run").count() == 1
+    assert_audit_chain_intact()
+
+
+def test_an_autosave_racing_a_run_is_told_and_leaves_no_working_copy_behind(intake, clinician):
+    opened = intake.version
+
+    def submit():
+        copy = Intake.objects.get(pk=intake.pk)
+        return intake_submit(
+            intake=copy,
+            user=clinician,
+            expected_version=opened,
+            values={**ELIGIBLE_TRD, "phq9_total": 22},
+            trials=TWO_FAILED_TRIALS,
+            on=ON,
+        )
+
+    def autosave():
+        return intake_autosave(
+            intake=Intake.objects.get(pk=intake.pk),
+            user=clinician,
+            data={"phq9_total": ["23"], "version": [str(opened)]},
+            base_version=opened,
+        )
+
+    # The run takes the intake's row first (its reads of the intake are quick, the autosave's
+    # slowed), so the autosave waits for it and then finds the intake saved meanwhile.
+    outcomes = race(submit, slowed(autosave, INTAKE))
+
+    screening, refused = one_wins(outcomes, ConflictError)
+    assert isinstance(screening, Screening)
+    assert "saved by someone else" in str(refused)
+    stored = Intake.objects.get(pk=intake.pk)
+    assert (stored.version, stored.phq9_total) == (opened + 1, 22)
+    assert not IntakeAutosave.objects.exists()
     assert_audit_chain_intact()
 
 

@@ -27,6 +27,7 @@ from screening.api.schemas import (
     ReviewOut,
     ScreeningOut,
     ScreeningPage,
+    SignIn,
 )
 from screening.core.audit import audit_record, audit_view
 from screening.core.errors import InputInvalid
@@ -223,11 +224,24 @@ def flag_override(
     )
 
 
-@router.post("/{uuid:screening_uuid}/sign", response={200: ScreeningOut, 409: Detail, **REFUSALS})
-def screening_sign(request: HttpRequest, screening_uuid: UUID) -> dict[str, Any]:
-    """Sign: every stop flag overridden and every urgent/review flag acknowledged first."""
+@router.post(
+    "/{uuid:screening_uuid}/sign",
+    response={200: ScreeningOut, 409: Detail, 422: list[FieldProblem], **REFUSALS},
+)
+def screening_sign(
+    request: HttpRequest, screening_uuid: UUID, payload: SignIn | None = None
+) -> dict[str, Any]:
+    """Sign: every stop flag overridden and every urgent/review flag acknowledged first; a
+    result computed under a version no longer published needs `stale_reason`, an incomplete
+    one `incomplete_reasons` (422 naming the field otherwise)."""
     user = caller(request, "screening.change_screening")
-    services.screening_sign(screening=screening_for(user, screening_uuid), user=user)
+    reasons = payload or SignIn()
+    services.screening_sign(
+        screening=screening_for(user, screening_uuid),
+        user=user,
+        stale_reason=reasons.stale_reason,
+        incomplete_reasons=reasons.incomplete_reasons,
+    )
     return screening_out(screening_for(user, screening_uuid))
 
 
