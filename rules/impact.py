@@ -41,7 +41,9 @@ EXAMPLES = 20
 
 def rules_fingerprint(version: RuleSetVersion) -> str:
     """A digest of a version's rules as the engine reads them: equal digests, equal rules."""
-    specs = [rule.as_spec() for rule in version.rules.order_by("position")]
+    specs: Any = [rule.as_spec() for rule in version.rules.order_by("position")]
+    if version.language != 1:  # level 1 digests stay as they were before levels existed
+        specs = {"language": version.language, "rules": specs}
     canonical = json.dumps(specs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

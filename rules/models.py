@@ -54,6 +54,12 @@ class RuleSetVersion(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="drafts"
     )
     change_note = models.TextField(blank=True)
+    language = models.PositiveSmallIntegerField(
+        "rule language level",
+        default=1,
+        help_text="How the engine reads this version's rules (rules.engine.LANGUAGES): fixed with "
+        "the version, so a published version never changes meaning; a draft takes its base's.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
