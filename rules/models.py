@@ -280,6 +280,16 @@ class ImpactPreview(models.Model):
     processed = models.PositiveIntegerField(default=0)
     changed_disposition = models.PositiveIntegerField(default=0)
     changed_flags = models.PositiveIntegerField(default=0)
+    needs_new_questions = models.PositiveIntegerField(
+        default=0,
+        help_text="Screenings whose only change is to become incomplete until questions their "
+        "own version never asked are answered (counted in changed_disposition too).",
+    )
+    new_questions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The facts those screenings need: read by the draft, not by their version.",
+    )
     unreadable = models.PositiveIntegerField(
         default=0, help_text="Stored facts that no longer pass validation (not compared)."
     )

@@ -94,10 +94,17 @@ class Expr:
         """Input facts whose absence leaves this node undetermined (empty when it is decided)."""
         raise NotImplementedError
 
+    def inputs(self) -> set[str]:
+        """Every input fact this node reads (derived facts as the input they come from)."""
+        raise NotImplementedError
+
 
 class _Leaf(Expr):
     __slots__ = ("facts",)
     facts: tuple[str, ...]
+
+    def inputs(self) -> set[str]:
+        return {source_of(f) for f in self.facts}
 
     def blame(self, values: Values) -> set[str]:
         if self.eval(values) is not None:
@@ -280,6 +287,9 @@ class Constant(Expr):
     def blame(self, values: Values) -> set[str]:
         return set()
 
+    def inputs(self) -> set[str]:
+        return set()
+
 
 class Not(Expr):
     __slots__ = ("operand",)
@@ -299,6 +309,9 @@ class Not(Expr):
 
     def blame(self, values: Values) -> set[str]:
         return self.operand.blame(values)
+
+    def inputs(self) -> set[str]:
+        return self.operand.inputs()
 
 
 class _Junction(Expr):
@@ -330,6 +343,9 @@ class _Junction(Expr):
         for operand in self.operands:
             found |= operand.blame(values)
         return found
+
+    def inputs(self) -> set[str]:
+        return set().union(*(operand.inputs() for operand in self.operands))
 
 
 class And(_Junction):

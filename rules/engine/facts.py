@@ -115,11 +115,34 @@ class IntakeFacts(BaseModel):
     has_escort_home: bool | None = None
     # Added in version 2 of the data dictionary: accepted under every rule-set version (version-1
     # rules never read them).
-    bp_rise_serious_hazard: bool | None = None
-    respiratory_compromise: bool | None = None
-    other_cns_depressant_use: bool | None = None
-    bladder_symptoms_or_cystitis: bool | None = None
-    planned_formulation: PlannedFormulation | None = None
+    bp_rise_serious_hazard: bool | None = Field(
+        default=None,
+        description="A condition in which a significant rise in blood pressure (or heart rate) "
+        "would be a serious hazard, not already recorded as aneurysm/AVM/ICH (e.g. uncontrolled "
+        "hyperthyroidism, phaeochromocytoma, recent MI or unstable angina, decompensated heart "
+        "failure).",
+    )
+    respiratory_compromise: bool | None = Field(
+        default=None,
+        description="Reduced respiratory reserve or a risk of airway obstruction under sedation "
+        "(obstructive sleep apnoea, COPD, other chronic lung or neuromuscular disease).",
+    )
+    other_cns_depressant_use: bool | None = Field(
+        default=None,
+        description="Regular use of a CNS depressant other than opioids and benzodiazepines "
+        "(gabapentinoids, Z-drugs, sedating antipsychotics or antihistamines, barbiturates, "
+        "muscle relaxants, regular alcohol).",
+    )
+    bladder_symptoms_or_cystitis: bool | None = Field(
+        default=None,
+        description="Current lower-urinary-tract symptoms or a history of ulcerative or "
+        "interstitial cystitis, including ketamine-associated uropathy.",
+    )
+    planned_formulation: PlannedFormulation | None = Field(
+        default=None,
+        description="The ketamine product and route under consideration (racemic_oral includes "
+        "sublingual; undecided is a recorded answer, not unknown).",
+    )
 
 
 #: Input fields that are not rule facts themselves (they feed `age_years`).

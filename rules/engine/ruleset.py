@@ -97,6 +97,17 @@ class CompiledRuleSet:
         self.considerations = considerations
         self._checks = tuple((c.logic.eval, c) for c in considerations)
 
+    @property
+    def inputs(self) -> frozenset[str]:
+        """Every input fact some rule of this set reads (derived facts as their inputs, as the
+        `missing` list names them): the questions this rule set asks."""
+        found: set[str] = set()
+        for rule in self.indications:
+            found |= rule.diagnosis.inputs() | rule.criteria.inputs()
+        for consideration in self.considerations:
+            found |= consideration.logic.inputs()
+        return frozenset(found)
+
     def screen(self, document: Mapping[str, Any], *, today: date) -> ScreeningResult:
         """Validate an input document and evaluate it (raises `FactsInvalid`)."""
         return self.evaluate(validate_facts(document, today=today))
