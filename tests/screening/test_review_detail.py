@@ -285,3 +285,33 @@ def test_reevaluate_under_the_same_rules_shows_no_difference(client, reviewer, c
     assert "The current rules give the same outcome." in html
     assert "Removed now" not in html
     assert "Added now" not in html
+
+
+def test_the_record_and_json_export_show_the_version_2_answers_and_which_were_not_recorded(
+    client, reviewer, clinician
+):
+    answered = run(clinician, bladder_symptoms_or_cystitis=True, planned_formulation="undecided")
+    unasked = run(
+        clinician,
+        bp_rise_serious_hazard=None,
+        respiratory_compromise=None,
+        other_cns_depressant_use=None,
+        bladder_symptoms_or_cystitis=None,
+        planned_formulation="",
+    )
+    client.force_login(reviewer)
+
+    record = client.get(review_url(answered)).content.decode()
+    old_record = client.get(review_url(unasked)).content.decode()
+    exported = json.loads(
+        b"".join([client.get(reverse("screening:export_json", args=[answered.uuid])).content])
+    )
+
+    assert "<code>bladder_symptoms_or_cystitis</code></th><td>yes</td>" in record
+    assert "<code>planned_formulation</code></th><td>undecided</td>" in record
+    assert "<code>heart_rate</code></th><td>72</td>" in record
+    for name in ("bp_rise_serious_hazard", "planned_formulation", "respiratory_compromise"):
+        assert f"<code>{name}</code></th><td>not recorded</td>" in old_record
+    assert exported["facts"]["bladder_symptoms_or_cystitis"] is True
+    assert exported["facts"]["planned_formulation"] == "undecided"
+    assert exported["rule_set"] == {"name": "ketamine", "version": 2}
