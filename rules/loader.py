@@ -16,7 +16,7 @@ from rules.models import RuleSetVersion
 _DATA = Path(__file__).resolve().parent / "data"
 
 #: The default rule set's versions as data files: migration rules/0003 publishes version 1,
-#: rules/0008 publishes version 2 after it (the latest is the one in force after `migrate`).
+#: rules/0009 publishes version 2 after it (the latest is the one in force after `migrate`).
 DEFAULT_RULES_FILES: dict[int, Path] = {
     1: _DATA / "ketamine-v1.toml",
     2: _DATA / "ketamine-v2.toml",

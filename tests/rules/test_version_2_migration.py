@@ -1,4 +1,4 @@
-"""The data migration that publishes version 2 (rules/0008_publish_ketamine_v2), run again on
+"""The data migration that publishes version 2 (rules/0009_publish_ketamine_v2), run again on
 this database's state: it publishes version 2's rules after whatever version is in force, the way
 an admin would, unless they are already in force or an admin's draft is open (then it leaves the
 draft alone and says so); and it makes the version-2 vignettes the rule set's test cases."""
@@ -20,7 +20,7 @@ from tests.factories import make_intake, make_patient
 
 pytestmark = pytest.mark.django_db
 
-MIGRATION = importlib.import_module("rules.migrations.0008_publish_ketamine_v2")
+MIGRATION = importlib.import_module("rules.migrations.0009_publish_ketamine_v2")
 DATA = Path(__file__).resolve().parents[2] / "rules" / "data"
 ON = date(2026, 11, 24)
 
@@ -73,7 +73,7 @@ def test_an_open_draft_is_left_alone_and_nothing_is_published_and_it_says_so(rul
     said = capsys.readouterr().out
     assert "version 2 NOT published" in said
     assert "avery has an open draft" in said
-    assert "migrate rules 0007" in said
+    assert "migrate rules 0008" in said
     assert published_version().number == 3
     draft.refresh_from_db()
     assert draft.is_draft

@@ -12,7 +12,7 @@ It publishes nothing when:
 - an admin has an open draft of the rule set. The draft is left alone (one open draft per rule
   set, and publishing over it would make it a draft of a retired version) and the migration
   says so, with what to do: publish or discard the draft, then apply this migration again
-  (`manage.py migrate rules 0007`, then `manage.py migrate rules`).
+  (`manage.py migrate rules 0008`, then `manage.py migrate rules`).
 
 Unapplying it changes nothing: published versions never change and are never deleted (publish a
 new version instead).
@@ -115,7 +115,7 @@ def publish(apps, schema_editor):
         _say(
             f"{rule_set.title}: version 2 NOT published. {who} has an open draft (started "
             f"{draft.created_at:%Y-%m-%d %H:%M}); it is left alone. Publish or discard that "
-            "draft, then run `python manage.py migrate rules 0007` and "
+            "draft, then run `python manage.py migrate rules 0008` and "
             "`python manage.py migrate rules` to publish version 2."
         )
         return
@@ -173,6 +173,6 @@ def _replace_test_cases(apps, rule_set):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("rules", "0007_rulesetversion_language")]
+    dependencies = [("rules", "0008_impactpreview_needs_new_questions_and_more")]
 
     operations = [migrations.RunPython(publish, migrations.RunPython.noop)]

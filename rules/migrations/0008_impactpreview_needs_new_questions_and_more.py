@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rules", "0008_publish_ketamine_v2"),
+        ("rules", "0007_rulesetversion_language"),
     ]
 
     operations = [
