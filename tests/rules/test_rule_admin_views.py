@@ -11,7 +11,7 @@ from django.utils import timezone
 from rules import urls as rule_urls
 from rules.impact import impact_preview_execute
 from rules.models import ImpactPreview, RuleSet, RuleSetVersion
-from rules.selectors import published_version
+from rules.selectors import numbered_version, published_version
 from rules.services import (
     draft_start,
     impact_preview_start,
@@ -484,3 +484,24 @@ def test_an_impact_preview_is_queued_from_the_draft_and_reports_its_progress(adm
     assert "impact_progress.js" not in page
     assert "No past screening would come out differently." in page
     assert preview.requested_at <= timezone.now()
+
+
+def test_comparing_version_1_with_version_2_shows_the_rule_changes_and_the_language_level(
+    admin_client, rule_set
+):
+    version_1, version_2 = numbered_version(1), numbered_version(2)
+
+    content = admin_client.get(
+        reverse("rules:compare", args=[rule_set.uuid]),
+        {"old": version_1.uuid, "new": version_2.uuid},
+    ).content.decode()
+    detail = admin_client.get(reverse("rules:version", args=[version_2.uuid])).content.decode()
+
+    for rule_id in ("STOP-BP-HAZARD", "STOP-CHILD", "REV-BLADDER", "INFO-REMS"):
+        assert f'data-testid="diff-added-{rule_id}"' in content, rule_id
+    for rule_id in ("IND-MDD", "REV-BREASTFEEDING", "REV-SEDATION"):
+        assert f'data-testid="diff-changed-{rule_id}"' in content, rule_id
+    language = content[content.index('data-testid="diff-language"') :]
+    assert "Rule language level 1 → 2" in language
+    assert "partial C-SSRS answers" in language
+    assert "Its rules are read with rule language level 2." in detail
