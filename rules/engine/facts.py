@@ -3,7 +3,8 @@
 `validate_facts(document, today=...)` is the one door for every caller (form, API, command):
 it rejects a document as a whole with every problem listed by field, or returns `Facts`,
 whose `values` map every fact name the rule language knows (input and derived) to its value,
-`None` meaning *not recorded*.
+`None` meaning *not recorded*, as rule language level 1 reads them; `values_for(2)` as level 2
+reads them (`suicide_risk` possibly known in part, the effective `breastfeeding` default).
 """
 
 from __future__ import annotations
