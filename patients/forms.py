@@ -405,6 +405,7 @@ SECTIONS = (
     ("psychiatric", "Psychiatric history"),
     ("medications", "Current medications"),
     ("support", "Support and integration"),
+    ("plan", "Planned treatment"),
 )
 _TITLES = dict(SECTIONS)
 
@@ -550,7 +551,12 @@ class IntakeForm(forms.ModelForm[Intake]):
                     "elevated_intraocular_pressure",
                 ),
                 Row(Column("hepatic_impairment", css_class="col-md-6")),
-                _group("cognitive_impairment"),
+                *_groups(
+                    "cognitive_impairment",
+                    "bp_rise_serious_hazard",
+                    "respiratory_compromise",
+                    "bladder_symptoms_or_cystitis",
+                ),
             ),
             _section(
                 "psychiatric",
@@ -568,6 +574,7 @@ class IntakeForm(forms.ModelForm[Intake]):
                     "takes_maoi",
                     "takes_stimulant",
                     "takes_opioid",
+                    "other_cns_depressant_use",
                     "takes_lamotrigine",
                     "takes_mood_stabilizer",
                 ),
@@ -576,6 +583,11 @@ class IntakeForm(forms.ModelForm[Intake]):
                 "support",
                 _TITLES["support"],
                 *_groups("engaged_in_psychotherapy", "has_escort_home"),
+            ),
+            _section(
+                "plan",
+                _TITLES["plan"],
+                Row(Column("planned_formulation", css_class="col-md-6")),
             ),
         )
         if not self.read_only:

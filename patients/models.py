@@ -94,6 +94,14 @@ class PriorKetamineResponse(models.TextChoices):
     ADVERSE_REACTION = "adverse_reaction", "Adverse reaction"
 
 
+class PlannedFormulation(models.TextChoices):
+    ESKETAMINE_NASAL = "esketamine_nasal", "Esketamine nasal spray"
+    RACEMIC_IV = "racemic_iv", "Racemic ketamine, intravenous"
+    RACEMIC_IM = "racemic_im", "Racemic ketamine, intramuscular"
+    RACEMIC_ORAL = "racemic_oral", "Racemic ketamine, oral or sublingual"
+    UNDECIDED = "undecided", "Undecided"
+
+
 class TrialsRecorded(models.TextChoices):
     NONE = "none", "None tried in this episode"
     LISTED = "listed", "Trials listed below"
@@ -271,6 +279,40 @@ class Intake(models.Model):
     engaged_in_psychotherapy = _yes_no("currently in psychotherapy")
     has_escort_home = _yes_no(
         "has an escort home", "Someone to take the patient home after a session."
+    )
+
+    # Added in version 2 of the data dictionary. An intake saved before them has them not
+    # recorded (null / blank), never "no".
+    bp_rise_serious_hazard = _yes_no(
+        "condition in which a blood-pressure rise would be a serious hazard",
+        "A condition in which a significant rise in blood pressure (or heart rate) would be a "
+        "serious hazard, not already recorded as aneurysm, AVM or intracerebral haemorrhage: e.g. "
+        "uncontrolled hyperthyroidism, phaeochromocytoma or paraganglioma, recent myocardial "
+        "infarction or unstable angina, decompensated heart failure (examples; the clinician "
+        "judges).",
+    )
+    respiratory_compromise = _yes_no(
+        "reduced respiratory reserve or airway risk",
+        "Reduced respiratory reserve or a risk of airway obstruction under sedation: obstructive "
+        "sleep apnoea, COPD, other chronic lung or neuromuscular disease affecting breathing.",
+    )
+    other_cns_depressant_use = _yes_no(
+        "uses another CNS depressant",
+        "Regular use of a CNS depressant other than opioids and benzodiazepines: "
+        "gabapentin/pregabalin, Z-drugs, sedating antipsychotics or antihistamines, barbiturates, "
+        "muscle relaxants, or regular alcohol use.",
+    )
+    bladder_symptoms_or_cystitis = _yes_no(
+        "bladder symptoms or cystitis",
+        "Current lower-urinary-tract symptoms (frequency, urgency, dysuria, haematuria, "
+        "pelvic/bladder pain) or a history of ulcerative or interstitial cystitis, including "
+        "ketamine-associated uropathy.",
+    )
+    planned_formulation = _choice(
+        "planned ketamine formulation",
+        PlannedFormulation,
+        "The ketamine product and route under consideration (oral includes sublingual). "
+        "“Undecided” is an answer; leave it not recorded if the question was not asked.",
     )
 
     class Meta:

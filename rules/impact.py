@@ -37,11 +37,15 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 #: Changed screenings kept as examples on the preview.
 EXAMPLES = 20
+#: Of those that only need questions their version never asked, a few are kept apart.
+NEW_QUESTION_EXAMPLES = 5
 
 
 def rules_fingerprint(version: RuleSetVersion) -> str:
     """A digest of a version's rules as the engine reads them: equal digests, equal rules."""
-    specs = [rule.as_spec() for rule in version.rules.order_by("position")]
+    specs: Any = [rule.as_spec() for rule in version.rules.order_by("position")]
+    if version.language != 1:  # level 1 digests stay as they were before levels existed
+        specs = {"language": version.language, "rules": specs}
     canonical = json.dumps(specs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -61,7 +65,13 @@ def stored_document(facts: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class Change:
-    """How one past screening would come out under the draft."""
+    """How one past screening would come out under the draft.
+
+    `new_questions` is set when that is the whole change: the screening becomes `incomplete`,
+    its flags stay the same, and every fact it newly misses is one its own rule-set version
+    never read (a question added since, such as version 2's five). Answering them is what it
+    needs; the preview shows these apart so that they read as that, not as a clinical change.
+    """
 
     screening: str
     screening_date: str
@@ -69,6 +79,7 @@ class Change:
     new_disposition: str
     flags_added: list[str]
     flags_removed: list[str]
+    new_questions: list[str] = field(default_factory=list)
 
     @property
     def disposition_changed(self) -> bool:
@@ -77,6 +88,10 @@ class Change:
     @property
     def flags_changed(self) -> bool:
         return bool(self.flags_added or self.flags_removed)
+
+    @property
+    def needs_new_questions_only(self) -> bool:
+        return bool(self.new_questions)
 
 
 def screening_change(
@@ -87,9 +102,13 @@ def screening_change(
     facts: Mapping[str, Any],
     disposition: str,
     flags: Iterable[Mapping[str, Any]],
+    missing: Iterable[Mapping[str, Any]] = (),
+    asked: frozenset[str] | None = None,
 ) -> Change | None:
-    """The change for one stored screening (its facts, and its stored result's disposition and
-    flags), None when nothing compared differs.
+    """The change for one stored screening (its facts, and its stored result's disposition,
+    flags and missing facts), None when nothing compared differs. `asked` are the input facts
+    the screening's own rule-set version read (`CompiledRuleSet.inputs`); without it no change
+    is told apart as needing new questions only.
 
     Raises `FactsInvalid` when the stored facts no longer pass validation.
     """
@@ -99,6 +118,16 @@ def screening_change(
     old_disposition = disposition
     if now.disposition == old_disposition and new_flags == old_flags:
         return None
+    new_questions: list[str] = []
+    if (
+        asked is not None
+        and now.disposition == "incomplete"
+        and old_disposition != "incomplete"
+        and new_flags == old_flags
+    ):
+        newly_missing = {item.fact for item in now.missing} - {item["fact"] for item in missing}
+        if newly_missing and not newly_missing & asked:
+            new_questions = sorted(newly_missing)
     return Change(
         screening=str(uuid),
         screening_date=screening_date.isoformat(),
@@ -106,42 +135,64 @@ def screening_change(
         new_disposition=now.disposition,
         flags_added=sorted(new_flags - old_flags),
         flags_removed=sorted(old_flags - new_flags),
+        new_questions=new_questions,
     )
 
 
 @dataclass(slots=True)
 class Tally:
     """Counters for one batch, added to the preview's in one UPDATE. `processed` counts every
-    screening read, `unreadable` those whose stored facts no longer validate."""
+    screening read, `unreadable` those whose stored facts no longer validate,
+    `needs_new_questions` the changes that only need questions their version never asked (with
+    the union of those questions)."""
 
     processed: int = 0
     changed_disposition: int = 0
     changed_flags: int = 0
     unreadable: int = 0
+    needs_new_questions: int = 0
+    new_questions: set[str] = field(default_factory=set)
     examples: list[dict[str, Any]] = field(default_factory=list)
 
-    def count(self, change: Change | None, room: int) -> None:
+    def count(self, change: Change | None, room: int, new_question_room: int = 0) -> None:
         self.processed += 1
         if change is None:
             return
         self.changed_disposition += change.disposition_changed
         self.changed_flags += change.flags_changed
-        if len(self.examples) < room:
-            self.examples.append(
-                {
-                    "screening": change.screening,
-                    "screening_date": change.screening_date,
-                    "old_disposition": change.old_disposition,
-                    "new_disposition": change.new_disposition,
-                    "flags_added": change.flags_added,
-                    "flags_removed": change.flags_removed,
-                }
-            )
+        grouped = change.needs_new_questions_only
+        if grouped:
+            self.needs_new_questions += 1
+            self.new_questions.update(change.new_questions)
+        # `room` and `new_question_room`: examples of each kind still wanted for the preview.
+        kept = sum(1 for example in self.examples if bool(example["new_questions"]) == grouped)
+        if kept >= (new_question_room if grouped else room):
+            return
+        self.examples.append(
+            {
+                "screening": change.screening,
+                "screening_date": change.screening_date,
+                "old_disposition": change.old_disposition,
+                "new_disposition": change.new_disposition,
+                "flags_added": change.flags_added,
+                "flags_removed": change.flags_removed,
+                "new_questions": change.new_questions,
+            }
+        )
 
 
 #: One past screening as a preview compares it: (uuid, screening date, stored facts, stored
-#: disposition, stored flags as `[{"rule": ...}, ...]`).
-PastScreening = tuple[Any, date, Mapping[str, Any], str, Iterable[Mapping[str, Any]] | None]
+#: disposition, stored flags as `[{"rule": ...}, ...]`, stored missing facts as
+#: `[{"fact": ...}, ...]`, the primary key of the rule-set version it was screened under).
+PastScreening = tuple[
+    Any,
+    date,
+    Mapping[str, Any],
+    str,
+    Iterable[Mapping[str, Any]] | None,
+    Iterable[Mapping[str, Any]] | None,
+    int | None,
+]
 
 
 class PastScreenings(Protocol):
@@ -194,6 +245,8 @@ def impact_preview_execute(*, preview_uuid: str, batch_size: int = BATCH_SIZE) -
         changed_disposition=0,
         changed_flags=0,
         unreadable=0,
+        needs_new_questions=0,
+        new_questions=[],
         examples=[],
         error="",
         fingerprint=rules_fingerprint(preview.draft),
@@ -226,14 +279,40 @@ def impact_preview_execute(*, preview_uuid: str, batch_size: int = BATCH_SIZE) -
     return totals
 
 
+class _Asked:
+    """The input facts each rule-set version reads, worked out once per version in a run."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, frozenset[str] | None] = {}
+
+    def __call__(self, version_pk: int | None) -> frozenset[str] | None:
+        if version_pk is None:
+            return None
+        if version_pk not in self.known:
+            version = RuleSetVersion.objects.select_related("rule_set").filter(pk=version_pk)
+            try:
+                self.known[version_pk] = compiled_version(version.get()).inputs
+            except (RuleSetVersion.DoesNotExist, RuleSetInvalid):
+                self.known[version_pk] = None
+        return self.known[version_pk]
+
+
 def _run(
     compiled: CompiledRuleSet, source: PastScreenings, queryset: Any, batch_size: int
 ) -> dict[str, int]:
-    totals = {"processed": 0, "unreadable": 0, "changed_disposition": 0, "changed_flags": 0}
+    totals = {
+        "processed": 0,
+        "unreadable": 0,
+        "changed_disposition": 0,
+        "changed_flags": 0,
+        "needs_new_questions": 0,
+    }
     examples: list[dict[str, Any]] = []
+    new_questions: set[str] = set()
+    asked = _Asked()
     for rows in source.batches(batch_size):
         tally = Tally()
-        for uuid, screening_date, facts, disposition, flags in rows:
+        for uuid, screening_date, facts, disposition, flags, missing, version_pk in rows:
             try:
                 change = screening_change(
                     compiled,
@@ -242,13 +321,21 @@ def _run(
                     facts=facts,
                     disposition=disposition,
                     flags=flags or (),
+                    missing=missing or (),
+                    asked=asked(version_pk),
                 )
             except FactsInvalid:
                 tally.processed += 1
                 tally.unreadable += 1
                 continue
-            tally.count(change, EXAMPLES - len(examples))
+            grouped = sum(1 for example in examples if example["new_questions"])
+            tally.count(
+                change,
+                EXAMPLES - (len(examples) - grouped),
+                NEW_QUESTION_EXAMPLES - grouped,
+            )
         examples.extend(tally.examples)
+        new_questions |= tally.new_questions
         for name in totals:
             totals[name] += getattr(tally, name)
         queryset.update(
@@ -256,6 +343,8 @@ def _run(
             changed_disposition=F("changed_disposition") + tally.changed_disposition,
             changed_flags=F("changed_flags") + tally.changed_flags,
             unreadable=F("unreadable") + tally.unreadable,
+            needs_new_questions=F("needs_new_questions") + tally.needs_new_questions,
+            new_questions=sorted(new_questions),
             examples=examples,
         )
     return totals

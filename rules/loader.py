@@ -13,8 +13,16 @@ from pathlib import Path
 from rules.engine import CompiledRuleSet, RuleSetSpec, compile_ruleset
 from rules.models import RuleSetVersion
 
-#: The default rule set, which migration rules/0003 publishes as version 1.
-DEFAULT_RULES_FILE = Path(__file__).resolve().parent / "data" / "ketamine-v1.toml"
+_DATA = Path(__file__).resolve().parent / "data"
+
+#: The default rule set's versions as data files: migration rules/0003 publishes version 1,
+#: rules/0009 publishes version 2 after it (the latest is the one in force after `migrate`).
+DEFAULT_RULES_FILES: dict[int, Path] = {
+    1: _DATA / "ketamine-v1.toml",
+    2: _DATA / "ketamine-v2.toml",
+}
+#: The version `migrate` leaves published.
+DEFAULT_VERSION = max(DEFAULT_RULES_FILES)
 
 
 def version_spec(version: RuleSetVersion) -> RuleSetSpec:
@@ -27,6 +35,7 @@ def version_spec(version: RuleSetVersion) -> RuleSetSpec:
         {
             "name": version.rule_set.name,
             "version": number,
+            "language": version.language,
             "rules": [rule.as_spec() for rule in version.rules.order_by("position")],
         }
     )
@@ -45,9 +54,9 @@ def _compiled_immutable(version_pk: int) -> CompiledRuleSet:
     return compile_ruleset(version_spec(version))
 
 
-@lru_cache(maxsize=1)
-def compiled_default_file() -> CompiledRuleSet:
-    """The default rule set compiled from its data file, for a database not yet migrated."""
-    return compile_ruleset(
-        RuleSetSpec.model_validate(tomllib.loads(DEFAULT_RULES_FILE.read_text(encoding="utf-8")))
-    )
+@lru_cache(maxsize=4)
+def compiled_default_file(number: int = DEFAULT_VERSION) -> CompiledRuleSet:
+    """Version `number` of the default rule set compiled from its data file, for a database not
+    yet migrated (`KeyError` when no data file holds that version)."""
+    path = DEFAULT_RULES_FILES[number]
+    return compile_ruleset(RuleSetSpec.model_validate(tomllib.loads(path.read_text("utf-8"))))

@@ -54,6 +54,12 @@ class RuleSetVersion(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="drafts"
     )
     change_note = models.TextField(blank=True)
+    language = models.PositiveSmallIntegerField(
+        "rule language level",
+        default=1,
+        help_text="How the engine reads this version's rules (rules.engine.LANGUAGES): fixed with "
+        "the version, so a published version never changes meaning; a draft takes its base's.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -274,6 +280,16 @@ class ImpactPreview(models.Model):
     processed = models.PositiveIntegerField(default=0)
     changed_disposition = models.PositiveIntegerField(default=0)
     changed_flags = models.PositiveIntegerField(default=0)
+    needs_new_questions = models.PositiveIntegerField(
+        default=0,
+        help_text="Screenings whose only change is to become incomplete until questions their "
+        "own version never asked are answered (counted in changed_disposition too).",
+    )
+    new_questions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The facts those screenings need: read by the draft, not by their version.",
+    )
     unreadable = models.PositiveIntegerField(
         default=0, help_text="Stored facts that no longer pass validation (not compared)."
     )

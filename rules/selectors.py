@@ -194,8 +194,13 @@ class VersionDiff:
     unchanged: int
 
     @property
+    def language_changed(self) -> bool:
+        """The versions read their rules with different rule language levels."""
+        return self.old.language != self.new.language
+
+    @property
     def is_empty(self) -> bool:
-        return not (self.added or self.retired or self.changed)
+        return not (self.added or self.retired or self.changed or self.language_changed)
 
 
 def version_diff(old: RuleSetVersion, new: RuleSetVersion) -> VersionDiff:

@@ -120,7 +120,7 @@ def draft_start(*, rule_set: RuleSet, user: AnyUser) -> RuleSetVersion:
         try:
             with transaction.atomic():
                 draft = RuleSetVersion.objects.create(
-                    rule_set=rule_set, based_on=base, created_by=user
+                    rule_set=rule_set, based_on=base, created_by=user, language=base.language
                 )
         except IntegrityError:  # a draft committed between the check and the insert
             raise DraftExists(

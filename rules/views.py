@@ -298,10 +298,18 @@ def impact_detail(request: HttpRequest, preview_uuid: str) -> HttpResponse:
     preview = selectors.impact_preview_for(request.user, preview_uuid)
     draft = preview.draft
     stale = draft.is_draft and preview.fingerprint != rules_fingerprint(draft)
+    examples = preview.examples or []
     return render(
         request,
         "rules/impactpreview_detail.html",
-        {"preview": preview, "version": draft, "stale": stale},
+        {
+            "preview": preview,
+            "version": draft,
+            "stale": stale,
+            "new_question_examples": [e for e in examples if e.get("new_questions")],
+            "other_examples": [e for e in examples if not e.get("new_questions")],
+            "other_disposition_changes": preview.changed_disposition - preview.needs_new_questions,
+        },
     )
 
 
@@ -319,6 +327,7 @@ def impact_progress(request: HttpRequest, preview_uuid: str) -> JsonResponse:
             "percent": preview.percent,
             "changed_disposition": preview.changed_disposition,
             "changed_flags": preview.changed_flags,
+            "needs_new_questions": preview.needs_new_questions,
         }
     )
 

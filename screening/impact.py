@@ -21,9 +21,18 @@ class StoredScreenings:
     def batches(self, batch_size: int) -> Iterator[list[PastScreening]]:
         """Each batch is its own short query (keyset on the primary key), so no cursor or
         snapshot is held open across a run that commits progress between batches."""
-        # Of the stored result only the disposition and the flags are compared: the database
-        # extracts them, so the indications, explanations and missing lists are never decoded.
-        columns = ("pk", "uuid", "screening_date", "facts", "result__disposition", "result__flags")
+        # Of the stored result only the disposition, the flags and the missing facts are read:
+        # the database extracts them, so the indications and explanations are never decoded.
+        columns = (
+            "pk",
+            "uuid",
+            "screening_date",
+            "facts",
+            "result__disposition",
+            "result__flags",
+            "result__missing",
+            "ruleset_version_id",
+        )
         last = 0
         while True:
             rows = list(

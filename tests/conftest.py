@@ -105,3 +105,19 @@ def outsider(django_user_model):
 def superuser(django_user_model):
     """An account with every permission and no role group (Django's `is_superuser`)."""
     return _person(django_user_model, "sam", None, is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def version_1_in_force() -> Iterator[Any]:
+    """Screenings run in this test are run under rule-set version 1, as they were before the
+    migration published version 2 (version 1 is retired, still in the database): how the tests
+    make past version-1 screenings. Yields a function that puts version 2 back in force."""
+    import screening.services
+    from rules.selectors import numbered_version
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(
+        screening.services, "published_version", lambda *args, **kwargs: numbered_version(1)
+    )
+    yield patch.undo
+    patch.undo()

@@ -10,7 +10,8 @@ from patients.models import AntidepressantTrial, Intake, Patient, TrialsRecorded
 
 _mrn = itertools.count(1000)
 
-#: The answers of the `trd-eligible` vignette as intake columns: eligible, nothing fires.
+#: The answers of the `trd-eligible` vignette (versions 1 and 2) as intake columns: eligible,
+#: nothing fires.
 ELIGIBLE_TRD: dict[str, Any] = {
     "pregnancy_status": "not_pregnant",
     "breastfeeding": False,
@@ -53,7 +54,22 @@ ELIGIBLE_TRD: dict[str, Any] = {
     "takes_mood_stabilizer": False,
     "engaged_in_psychotherapy": True,
     "has_escort_home": True,
+    # The version-2 questions, answered as the version-2 `trd-eligible` vignette answers them.
+    "bp_rise_serious_hazard": False,
+    "respiratory_compromise": False,
+    "other_cns_depressant_use": False,
+    "bladder_symptoms_or_cystitis": False,
+    "planned_formulation": "racemic_iv",
 }
+
+#: The five questions version 2 added (data dictionary, "Added in version 2").
+VERSION_2_QUESTIONS = (
+    "bp_rise_serious_hazard",
+    "respiratory_compromise",
+    "other_cns_depressant_use",
+    "bladder_symptoms_or_cystitis",
+    "planned_formulation",
+)
 
 TWO_FAILED_TRIALS = (
     {"drug": "sertraline", "weeks_at_adequate_dose": 8, "outcome": "no_response"},
@@ -77,8 +93,15 @@ def make_patient(
     return Patient.objects.create(**values)
 
 
+#: The version-2 questions as an intake saved before version 2 has them: not recorded.
+NOT_ASKED_BEFORE_VERSION_2: dict[str, Any] = {
+    name: "" if name == "planned_formulation" else None for name in VERSION_2_QUESTIONS
+}
+
+
 def make_intake(*, patient: Patient, by, trials=TWO_FAILED_TRIALS, **answers: Any) -> Intake:
-    """An intake with the eligible-TRD answers, overridden by `answers`."""
+    """An intake with the eligible-TRD answers, overridden by `answers` (pass
+    `**NOT_ASKED_BEFORE_VERSION_2` for an intake saved before version 2's questions)."""
     values = {**ELIGIBLE_TRD, **answers}
     intake = Intake.objects.create(patient=patient, created_by=by, updated_by=by, **values)
     for position, trial in enumerate(trials):

@@ -30,6 +30,7 @@ It reads like this:
 - **Combining**: `and`, `or`, `not`, and parentheses. `not` binds tightest, then `and`, then `or`.
 - **Derived facts**: `failed_adequate_antidepressant_trials` (trials ≥ 6 weeks with no or partial
   response), `suicide_risk` (`none`/`low`/`moderate`/`high`, from the C-SSRS screener),
+  `acute_suicidal_ideation_or_behavior` (C-SSRS Q2 or behaviour in the past 3 months),
   `bipolar`, `bp_elevated` (> 140/90), `bp_crisis` (> 180/120), and `pregnancy_status` counts as
   `not_applicable` for males, under 10s and over 55s when nothing was entered.
 
@@ -40,10 +41,33 @@ A fact that was not recorded is *unknown*. Comparisons with an unknown fact are 
 anything else involving unknown stays unknown. A rule that comes out unknown is *undetermined*: it
 never fires, and the facts that left it open are listed under `missing`.
 
+Language levels
+---------------
+A rule set declares the level of the rule language its rules are written in (`language = 2` in
+its data file; 1 when not given), so a published version never changes meaning:
+
+- **Level 1** (rule set version 1): `suicide_risk` is unknown as soon as a C-SSRS answer needed
+  to rank it is missing, so every comparison on it is undetermined; `breastfeeding` is what was
+  entered.
+- **Level 2** adds *partial knowledge*: a comparison on `suicide_risk` (`=`, `!=`, `in`,
+  `not in`) is true when it holds for every risk level consistent with the recorded answers,
+  false when it fails for every one, and unknown otherwise (only then is `cssrs` missing).
+  Test several levels with one `in (…)` rather than an `or` of `=`, so the comparison can be
+  decided as a whole. `breastfeeding` counts as false when nothing was entered and
+  `sex_at_birth` is male.
+
+`acute_suicidal_ideation_or_behavior` (C-SSRS Q2 or recent behaviour, three-valued) and the
+version-2 input facts (`bp_rise_serious_hazard`, `respiratory_compromise`,
+`other_cns_depressant_use`, `bladder_symptoms_or_cystitis`, `planned_formulation`) are names at
+every level; version-1 rules simply never use them.
+
 Explanations
 ------------
 Each fired rule says why, from its own logic: `age_years = 16 (< 18)`,
-`diagnoses includes mdd`, `systolic_bp = 150 (> 140)`.
+`diagnoses includes mdd`, `systolic_bp = 150 (> 140)`. A comparison decided from partial
+answers names the answers that decide it: `suicide_risk is not high (cssrs.intent, cssrs.plan,
+cssrs.behavior_past_3_months = no)`; a defaulted value says so: `breastfeeding not recorded;
+sex_at_birth = male`.
 """
 
 from rules.engine.compiler import Expr, check_logic, compile_logic
@@ -56,7 +80,8 @@ from rules.engine.errors import (
     RuleProblem,
     RuleSetInvalid,
 )
-from rules.engine.facts import Facts, IntakeFacts, validate_facts
+from rules.engine.facts import LANGUAGES, Facts, IntakeFacts, validate_facts
+from rules.engine.partial import Possible
 from rules.engine.result import Flag, Indication, Missing, RuleSetRef, ScreeningResult
 from rules.engine.ruleset import CompiledRuleSet, RuleSetSpec, RuleSpec, compile_ruleset
 from rules.engine.schema import CONDITIONS, DEFINITIONS, FACTS, SEVERITIES, FactType
@@ -65,6 +90,7 @@ __all__ = [
     "CONDITIONS",
     "DEFINITIONS",
     "FACTS",
+    "LANGUAGES",
     "SEVERITIES",
     "CompiledRuleSet",
     "EngineError",
@@ -79,6 +105,7 @@ __all__ = [
     "LogicInvalid",
     "LogicProblem",
     "Missing",
+    "Possible",
     "RuleProblem",
     "RuleSetInvalid",
     "RuleSetRef",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rules.engine.errors import LogicInvalid, LogicProblem
-from rules.engine.facts import DERIVED_SOURCES
+from rules.engine.facts import DEFAULTED, DERIVED_SOURCES
 from rules.engine.parser import (
     Comparison,
     Junction,
@@ -26,7 +26,8 @@ from rules.engine.parser import (
     ValueList,
     parse,
 )
-from rules.engine.schema import DEFINITIONS, FACTS, FactType, all_names
+from rules.engine.partial import Possible, candidates, explain_possible
+from rules.engine.schema import DEFINITIONS, FACTS, KNOWN_IN_PART, FactType, all_names
 
 Values = Mapping[str, Any]
 Truth = bool | None
@@ -47,6 +48,8 @@ def show(value: Any) -> str:
     """A value as explanations print it: 8.0 → 8, True → true, sets sorted."""
     if value is None:
         return "not recorded"
+    if isinstance(value, Possible):
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -59,6 +62,11 @@ def show(value: Any) -> str:
 def source_of(fact: str) -> str:
     """The input fact a clinician records for `fact` (derived facts report their source)."""
     return DERIVED_SOURCES.get(fact, fact)
+
+
+def _open(value: Any) -> bool:
+    """Whether `value` leaves a comparison open: not recorded, or known only in part."""
+    return value is None or isinstance(value, Possible)
 
 
 def _unique(reasons: Iterable[str]) -> list[str]:
@@ -86,15 +94,22 @@ class Expr:
         """Input facts whose absence leaves this node undetermined (empty when it is decided)."""
         raise NotImplementedError
 
+    def inputs(self) -> set[str]:
+        """Every input fact this node reads (derived facts as the input they come from)."""
+        raise NotImplementedError
+
 
 class _Leaf(Expr):
     __slots__ = ("facts",)
     facts: tuple[str, ...]
 
+    def inputs(self) -> set[str]:
+        return {source_of(f) for f in self.facts}
+
     def blame(self, values: Values) -> set[str]:
         if self.eval(values) is not None:
             return set()
-        return {source_of(f) for f in self.facts if values[f] is None}
+        return {source_of(f) for f in self.facts if _open(values[f])}
 
     def _unknown(self, values: Values) -> list[str]:
         return [f"{source_of(f)} not recorded" for f in self.facts if values[f] is None]
@@ -110,6 +125,9 @@ class _OneFact(_Leaf):
 
     def explain(self, values: Values) -> list[str]:
         value = values[self.fact]
+        defaulted = values.get(DEFAULTED)
+        if defaulted and self.fact in defaulted:  # filled in by the facts layer: say so
+            return [defaulted[self.fact]]
         try:
             return self.said[value]
         except KeyError:
@@ -150,9 +168,19 @@ class FactCompare(_OneFact):
             value = values[fact]
             return None if value is None else test(value, constant)
 
-        self.eval = evaluate
+        def evaluate_in_part(values: Values) -> Truth:
+            value = values[fact]
+            if value is None:
+                return None
+            if value.__class__ is Possible:
+                return value.decide(lambda v: test(v, constant))
+            return test(value, constant)
+
+        self.eval = evaluate_in_part if fact in KNOWN_IN_PART else evaluate
 
     def reasons_for(self, value: Any) -> list[str]:
+        if isinstance(value, Possible):  # only = and ≠ reach here (enum facts)
+            return [explain_possible(self.fact, value, (self.constant,), FACTS[self.fact].values)]
         op = self.op if self.test(value, self.constant) else _NEGATED[self.op]
         if op == "=":
             return [f"{self.fact} = {show(value)}"]
@@ -173,13 +201,24 @@ class FactsCompare(_Leaf):
             a, b = values[left], values[right]
             return None if a is None or b is None else test(a, b)
 
-        self.eval = evaluate
+        def evaluate_in_part(values: Values) -> Truth:
+            a, b = values[left], values[right]
+            if a is None or b is None:
+                return None
+            seen = {test(x, y) for x in candidates(a) for y in candidates(b)}
+            return seen.pop() if len(seen) == 1 else None
+
+        in_part = left in KNOWN_IN_PART or right in KNOWN_IN_PART
+        self.eval = evaluate_in_part if in_part else evaluate
 
     def explain(self, values: Values) -> list[str]:
         a, b = values[self.left], values[self.right]
         if a is None or b is None:
             return self._unknown(values)
-        op = self.op if self.test(a, b) else _NEGATED[self.op]
+        outcome = self.eval(values)
+        if outcome is None:
+            return [f"{self.left} = {show(a)}, {self.right} = {show(b)}"]
+        op = self.op if outcome else _NEGATED[self.op]
         return [f"{self.left} = {show(a)} ({op} {self.right} = {show(b)})"]
 
 
@@ -198,9 +237,19 @@ class FactIn(_OneFact):
             value = values[fact]
             return None if value is None else (value in members) != negated
 
-        self.eval = evaluate
+        def evaluate_in_part(values: Values) -> Truth:
+            value = values[fact]
+            if value is None:
+                return None
+            if value.__class__ is Possible:
+                return value.decide(lambda v: (v in members) != negated)
+            return (value in members) != negated
+
+        self.eval = evaluate_in_part if fact in KNOWN_IN_PART else evaluate
 
     def reasons_for(self, value: Any) -> list[str]:
+        if isinstance(value, Possible):
+            return [explain_possible(self.fact, value, self.choices, FACTS[self.fact].values)]
         inside = value in self.choices
         return [f"{self.fact} = {show(value)} ({'in' if inside else 'not in'} {self.label})"]
 
@@ -238,6 +287,9 @@ class Constant(Expr):
     def blame(self, values: Values) -> set[str]:
         return set()
 
+    def inputs(self) -> set[str]:
+        return set()
+
 
 class Not(Expr):
     __slots__ = ("operand",)
@@ -257,6 +309,9 @@ class Not(Expr):
 
     def blame(self, values: Values) -> set[str]:
         return self.operand.blame(values)
+
+    def inputs(self) -> set[str]:
+        return self.operand.inputs()
 
 
 class _Junction(Expr):
@@ -288,6 +343,9 @@ class _Junction(Expr):
         for operand in self.operands:
             found |= operand.blame(values)
         return found
+
+    def inputs(self) -> set[str]:
+        return set().union(*(operand.inputs() for operand in self.operands))
 
 
 class And(_Junction):

@@ -3,7 +3,8 @@
 `validate_facts(document, today=...)` is the one door for every caller (form, API, command):
 it rejects a document as a whole with every problem listed by field, or returns `Facts`,
 whose `values` map every fact name the rule language knows (input and derived) to its value,
-`None` meaning *not recorded*.
+`None` meaning *not recorded*, as rule language level 1 reads them; `values_for(2)` as level 2
+reads them (`suicide_risk` possibly known in part, the effective `breastfeeding` default).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rules.engine.errors import FactsInvalid, FieldError
+from rules.engine.partial import Possible
 
 Sex = Literal["female", "male", "intersex"]
 PregnancyStatus = Literal["pregnant", "not_pregnant", "not_applicable"]
@@ -30,6 +32,9 @@ HepaticImpairment = Literal["none", "mild", "moderate", "severe"]
 SubstanceUse = Literal["none", "in_remission", "active"]
 PriorKetamineResponse = Literal["none", "responded", "no_response", "adverse_reaction"]
 SuicideRisk = Literal["none", "low", "moderate", "high"]
+PlannedFormulation = Literal[
+    "esketamine_nasal", "racemic_iv", "racemic_im", "racemic_oral", "undecided"
+]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
@@ -109,6 +114,36 @@ class IntakeFacts(BaseModel):
     takes_mood_stabilizer: bool | None = None
     engaged_in_psychotherapy: bool | None = None
     has_escort_home: bool | None = None
+    # Added in version 2 of the data dictionary: accepted under every rule-set version (version-1
+    # rules never read them).
+    bp_rise_serious_hazard: bool | None = Field(
+        default=None,
+        description="A condition in which a significant rise in blood pressure (or heart rate) "
+        "would be a serious hazard, not already recorded as aneurysm/AVM/ICH (e.g. uncontrolled "
+        "hyperthyroidism, phaeochromocytoma, recent MI or unstable angina, decompensated heart "
+        "failure).",
+    )
+    respiratory_compromise: bool | None = Field(
+        default=None,
+        description="Reduced respiratory reserve or a risk of airway obstruction under sedation "
+        "(obstructive sleep apnoea, COPD, other chronic lung or neuromuscular disease).",
+    )
+    other_cns_depressant_use: bool | None = Field(
+        default=None,
+        description="Regular use of a CNS depressant other than opioids and benzodiazepines "
+        "(gabapentinoids, Z-drugs, sedating antipsychotics or antihistamines, barbiturates, "
+        "muscle relaxants, regular alcohol).",
+    )
+    bladder_symptoms_or_cystitis: bool | None = Field(
+        default=None,
+        description="Current lower-urinary-tract symptoms or a history of ulcerative or "
+        "interstitial cystitis, including ketamine-associated uropathy.",
+    )
+    planned_formulation: PlannedFormulation | None = Field(
+        default=None,
+        description="The ketamine product and route under consideration (racemic_oral includes "
+        "sublingual; undecided is a recorded answer, not unknown).",
+    )
 
 
 #: Input fields that are not rule facts themselves (they feed `age_years`).
@@ -118,17 +153,34 @@ DATE_FIELDS = ("date_of_birth", "screening_date")
 DERIVED_SOURCES: dict[str, str] = {
     "failed_adequate_antidepressant_trials": "antidepressant_trials",
     "suicide_risk": "cssrs",
+    "acute_suicidal_ideation_or_behavior": "cssrs",
 }
 
 _CSSRS_FOLLOW_UPS = ("method", "intent", "plan")
 
+#: Rule language levels. A rule set declares the one its rules were written for, so that the
+#: meaning of a published version never changes: 1 is version 1's reading, 2 adds decisions on
+#: facts known in part (`suicide_risk` from partial C-SSRS answers) and the effective
+#: `breastfeeding` default (data dictionary, "Added in version 2").
+LANGUAGES: tuple[int, ...] = (1, 2)
+
+#: Key of the values mapping (never a fact name) holding, per fact the facts layer filled in
+#: because nothing was entered, the explanation of that default.
+DEFAULTED = "(defaulted)"
+
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """Validated facts: `values` holds every rule-language fact (input and derived)."""
+    """Validated facts: `values` holds every rule-language fact (input and derived) as rule
+    language level 1 reads it; `values_for(language)` as any level reads it."""
 
     intake: IntakeFacts
     values: Mapping[str, Any]
+    refined: Mapping[str, Any]
+
+    def values_for(self, language: int) -> Mapping[str, Any]:
+        """The facts as rule language `language` reads them (see `LANGUAGES`)."""
+        return self.values if language == 1 else self.refined
 
     def as_document(self) -> dict[str, Any]:
         """The input as evaluated (JSON-ready, not-recorded facts left out), for snapshots."""
@@ -159,7 +211,8 @@ def validate_facts(document: Mapping[str, Any], *, today: date) -> Facts:
     errors = _cross_field_errors(intake, today)
     if errors:
         raise FactsInvalid(errors)
-    return Facts(intake=intake, values=_derive(intake, today))
+    values = _derive(intake, today)
+    return Facts(intake=intake, values=values, refined=_refine(intake, values))
 
 
 def _validate_what_is_valid(document: Mapping[str, Any], bad: set[str]) -> IntakeFacts | None:
@@ -241,7 +294,22 @@ def _derive(intake: IntakeFacts, today: date) -> dict[str, Any]:
         )
     )
     values["suicide_risk"] = suicide_risk(intake.cssrs)
+    values["acute_suicidal_ideation_or_behavior"] = (
+        None
+        if intake.cssrs is None
+        else _any(intake.cssrs.active_thoughts, intake.cssrs.behavior_past_3_months)
+    )
     return values
+
+
+def _refine(intake: IntakeFacts, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values as rule language level 2 reads them (data dictionary, "Added in version 2")."""
+    refined = dict(values)
+    refined["suicide_risk"] = suicide_risk_known_in_part(intake.cssrs)
+    if intake.breastfeeding is None and intake.sex_at_birth == "male":
+        refined["breastfeeding"] = False
+        refined[DEFAULTED] = {"breastfeeding": "breastfeeding not recorded; sex_at_birth = male"}
+    return refined
 
 
 def _any(*answers: bool | None) -> bool | None:
@@ -272,6 +340,90 @@ def suicide_risk(cssrs: Cssrs | None) -> SuicideRisk | None:
         if answer:
             return level
     return "none"
+
+
+# --- suicide_risk from partial C-SSRS answers (rule language level 2) -----------------------
+
+#: The answers behind each triage level: H (high), M (moderate), W (low).
+_HIGH = ("intent", "plan", "behavior_past_3_months")
+_MODERATE = ("method", "behavior_lifetime")
+_LOW = ("wish_dead", "active_thoughts")
+_ALL_ANSWERS = (*_LOW, "method", "intent", "plan", "behavior_past_3_months", "behavior_lifetime")
+
+
+def _cssrs_answers(cssrs: Cssrs | None) -> dict[str, bool | None]:
+    """Every answer (None = not recorded); Q3–Q5 count as no when Q2 is no (not asked)."""
+    answers: dict[str, bool | None] = {
+        name: None if cssrs is None else getattr(cssrs, name) for name in _ALL_ANSWERS
+    }
+    if answers["active_thoughts"] is False:
+        for name in _CSSRS_FOLLOW_UPS:
+            if answers[name] is None:
+                answers[name] = False
+    return answers
+
+
+def suicide_risk_levels(cssrs: Cssrs | None) -> frozenset[SuicideRisk]:
+    """The risk levels consistent with the recorded answers, by the data dictionary's closed
+    form (equivalent to triaging every completion of the answers). One level exactly when
+    `suicide_risk` is known, and then it is that level."""
+    answers = _cssrs_answers(cssrs)
+    high, moderate, low = (
+        _any(*(answers[name] for name in group)) for group in (_HIGH, _MODERATE, _LOW)
+    )
+    levels: set[SuicideRisk] = set()
+    if high is not False:
+        levels.add("high")
+    if high is not True and moderate is not False:
+        levels.add("moderate")
+    if high is not True and moderate is not True and low is not False:
+        levels.add("low")
+    if high is not True and moderate is not True and low is not True:
+        levels.add("none")
+    return frozenset(levels)
+
+
+def suicide_risk_known_in_part(cssrs: Cssrs | None) -> SuicideRisk | Possible:
+    """`suicide_risk` for rule language level 2: the level when the answers settle it, otherwise
+    the levels still possible, each excluded level with the answers that exclude it."""
+    levels = suicide_risk_levels(cssrs)
+    if len(levels) == 1:
+        return next(iter(levels))
+    answers = _cssrs_answers(cssrs)
+
+    def said(group: tuple[str, ...], answer: bool) -> str:
+        names = ", ".join(f"cssrs.{name}" for name in group if answers[name] is answer)
+        return f"{names} = {'yes' if answer else 'no'}"
+
+    high, moderate, low = (
+        _any(*(answers[name] for name in group)) for group in (_HIGH, _MODERATE, _LOW)
+    )
+    # Why each level is ruled out, by the closed form: a yes to a higher level's answers, or no
+    # to every answer of its own level.
+    groups = {"high": (_HIGH, high), "moderate": (_MODERATE, moderate), "low": (_LOW, low)}
+    ruled_out: dict[str, str] = {}
+    higher: list[tuple[tuple[str, ...], bool | None]] = []
+    for level in ("high", "moderate", "low", "none"):
+        own = groups.get(level)
+        yes = next((group for group, value in higher if value is True), None)
+        if yes is not None:
+            ruled_out[level] = said(yes, True)
+        elif own is not None and own[1] is False:
+            ruled_out[level] = said(own[0], False)
+        if own is not None:
+            higher.append(own)
+    unrecorded = (
+        ("cssrs",)
+        if cssrs is None
+        else tuple(f"cssrs.{name}" for name in _ALL_ANSWERS if answers[name] is None)
+    )
+    return Possible(
+        candidates=frozenset(levels),
+        ruled_out=tuple(
+            (level, reason) for level, reason in ruled_out.items() if level not in levels
+        ),
+        unrecorded=unrecorded,
+    )
 
 
 # --- turning pydantic's errors into sentences a clinician can read -------------------------

@@ -47,10 +47,15 @@ class RuleSpec(BaseModel):
 
 
 class RuleSetSpec(BaseModel):
+    """A rule set: its name, version, the rule language level its rules are written in
+    (`LANGUAGES`; 1 when not given, so a version written before levels existed keeps its
+    meaning), and its rules."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=80)
     version: int = Field(ge=1)
+    language: Literal[1, 2] = 1
     rules: tuple[RuleSpec, ...]
 
 
@@ -84,19 +89,32 @@ class CompiledRuleSet:
         ref: RuleSetRef,
         indications: tuple[_IndicationRule, ...],
         considerations: tuple[_ConsiderationRule, ...],
+        language: int = 1,
     ) -> None:
         self.ref = ref
+        self.language = language
         self.indications = indications
         self.considerations = considerations
         self._checks = tuple((c.logic.eval, c) for c in considerations)
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        """Every input fact some rule of this set reads (derived facts as their inputs, as the
+        `missing` list names them): the questions this rule set asks."""
+        found: set[str] = set()
+        for rule in self.indications:
+            found |= rule.diagnosis.inputs() | rule.criteria.inputs()
+        for consideration in self.considerations:
+            found |= consideration.logic.inputs()
+        return frozenset(found)
 
     def screen(self, document: Mapping[str, Any], *, today: date) -> ScreeningResult:
         """Validate an input document and evaluate it (raises `FactsInvalid`)."""
         return self.evaluate(validate_facts(document, today=today))
 
     def evaluate(self, facts: Facts) -> ScreeningResult:
-        """Evaluate validated facts under this rule set."""
-        values = facts.values
+        """Evaluate validated facts under this rule set, read as its language level says."""
+        values = facts.values_for(self.language)
         blocked: dict[str, list[str]] = {}
 
         def undetermined(rule_id: str, expr: Expr) -> None:
@@ -204,6 +222,7 @@ def compile_ruleset(spec: RuleSetSpec | Mapping[str, Any]) -> CompiledRuleSet:
         RuleSetRef(spec.name, spec.version),
         tuple(indications[c] for c in CONDITIONS),
         tuple(considerations),
+        spec.language,
     )
 
 

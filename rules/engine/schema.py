@@ -78,7 +78,12 @@ def _input_facts() -> dict[str, FactType]:
 COMPUTED_FACTS: dict[str, FactType] = {
     "failed_adequate_antidepressant_trials": FactType("integer", minimum=0, maximum=50),
     "suicide_risk": FactType("enum", values=typing.get_args(SuicideRisk)),
+    "acute_suicidal_ideation_or_behavior": FactType("boolean"),
 }
+
+#: Facts that rule language level 2 may give as known in part (`rules.engine.partial`): every
+#: comparison on them is decided over the values still possible.
+KNOWN_IN_PART: frozenset[str] = frozenset({"suicide_risk"})
 
 #: Derived facts defined in the rule language (inlined when a rule is compiled).
 DEFINITIONS: dict[str, str] = {

@@ -23,6 +23,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from rules.engine import FactsInvalid, IntakeFacts
 from rules.selectors import RuleSetVersionNotFound
+from screening.api.answers import NOT_ANSWERS
 from screening.api.auth import AUTH
 from screening.api.routers import intakes, patients, screenings
 from screening.core.errors import InputInvalid, ServiceError
@@ -37,6 +38,26 @@ class ScreeningAPI(NinjaAPI):
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(facts.pop("$defs", {}))
         components["IntakeFacts"] = facts
+        # An intake's answers are the same document without the patient record's facts.
+        answers = {
+            **facts,
+            "title": "IntakeAnswers",
+            "properties": {
+                name: field
+                for name, field in facts["properties"].items()
+                if name not in NOT_ANSWERS
+            },
+        }
+        components["IntakeAnswers"] = answers
+        for body in ("IntakeOut", "IntakeUpdate"):
+            field = components.get(body, {}).get("properties", {}).get("answers")
+            if field is not None:
+                description = field.get("description", "")
+                field.clear()
+                field.update(
+                    {"allOf": [{"$ref": "#/components/schemas/IntakeAnswers"}]},
+                    description=description,
+                )
         return schema
 
 

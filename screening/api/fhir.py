@@ -1,7 +1,8 @@
 """A screening as a FHIR R4 Bundle (type `collection`), built from what the screening stored.
 
 - `Patient` from the patient record (MRN as identifier).
-- `QuestionnaireResponse` with one item per recorded fact (the facts as evaluated).
+- `QuestionnaireResponse` with one item per recorded fact (the facts as evaluated); choices
+  (pregnancy status, planned formulation, …) as `valueCoding` in the fact code system.
 - `Observation` per recorded scale total, category `survey`, `valueInteger`. Only PHQ-9
   (LOINC 44261-6) and GAD-7 (LOINC 70274-6) totals carry a LOINC code; the others are coded by
   text alone rather than claim a code we have not verified.
@@ -136,9 +137,24 @@ def _item(name: str, value: Any) -> dict[str, Any]:
             ]
         else:
             item["answer"] = [{"valueString": "none of the listed conditions"}]
+    elif isinstance(value, str) and _choices(name):
+        # A choice (pregnancy status, planned formulation, …) is coded, with its label.
+        display = _choices(name).get(value, value)
+        item["answer"] = [
+            {"valueCoding": {"system": FACT_SYSTEM, "code": value, "display": display}}
+        ]
     else:
         item["answer"] = [_answer(value)]
     return item
+
+
+def _choices(name: str) -> dict[str, str]:
+    """The intake column's choices for a fact (code → label), empty when it has none."""
+    try:
+        field = Intake._meta.get_field(name)
+    except FieldDoesNotExist:
+        return {}
+    return {str(code): str(label) for code, label in getattr(field, "choices", None) or ()}
 
 
 def _answer(value: Any) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Reviewers' exports: the filtered list as CSV, streamed, and one screening as JSON.
 
 The CSV streams row by row from a server-side cursor (`iterator(chunk_size)`), so memory stays
-flat however many screenings match. It carries only what the reviewer's list shows.
+flat however many screenings match. It carries what the reviewer's list shows and the names of
+the facts each result was missing, never the facts' values.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ CSV_HEADER = (
     "rule_set",
     "version",
     "flags",
+    "missing",
     "signed_by",
     "signed_at",
     "stale_rules_reason",
@@ -70,6 +72,9 @@ def _csv_row(screening: Screening) -> Iterable[Any]:
         version.rule_set.name,
         version.number,
         " ".join(flag.rule for flag in screening.outcome.flags),
+        # The names of unrecorded facts that left a rule open (e.g. a version-2 question an
+        # intake saved before version 2 never asked), never their values.
+        " ".join(item.fact for item in screening.outcome.missing),
         screening.signed_by.get_username() if screening.signed_by else "",
         screening.signed_at.isoformat() if screening.signed_at else "",
         screening.stale_rules_reason,

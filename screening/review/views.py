@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from rules.engine import IntakeFacts
 from screening import reevaluation
 from screening.clinic.result_page import result_page_context
 from screening.core.audit import audit_record, audit_verify, audit_view
@@ -271,8 +272,15 @@ def _row(screening: Screening) -> dict[str, Any]:
 
 
 def _fact_rows(facts: dict[str, Any]) -> list[tuple[str, str]]:
-    """The facts snapshot as (name, value) pairs, nested answers spelled out."""
+    """The facts snapshot as (name, value) pairs, nested answers spelled out, then every other
+    input fact of the data dictionary as not recorded (a snapshot leaves those out): an intake
+    saved before a question existed shows it unanswered."""
     rows: list[tuple[str, str]] = []
+    unrecorded = [
+        (name, _show(None))
+        for name in IntakeFacts.model_fields
+        if name not in facts and name not in _NOT_SHOWN_WHEN_ABSENT
+    ]
     for name, value in facts.items():
         if isinstance(value, dict):
             rows.extend((f"{name}.{key}", _show(item)) for key, item in value.items())
@@ -282,7 +290,12 @@ def _fact_rows(facts: dict[str, Any]) -> list[tuple[str, str]]:
                 rows.append((f"{name} {position}", described))
         else:
             rows.append((name, _show(value)))
-    return rows
+    return rows + unrecorded
+
+
+#: Input fields that need not be there: age comes from the date of birth or is given itself,
+#: and the screening date is the screening's own.
+_NOT_SHOWN_WHEN_ABSENT = ("age_years", "date_of_birth", "screening_date")
 
 
 def _show(value: Any) -> str:

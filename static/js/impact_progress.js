@@ -12,7 +12,10 @@
   "use strict";
 
   var POLL_MS = 1000;
-  var FIELDS = ["status_label", "processed", "total", "changed_disposition", "changed_flags"];
+  var FIELDS = [
+    "status_label", "processed", "total", "changed_disposition", "changed_flags",
+    "needs_new_questions"
+  ];
 
   function show(root, data) {
     FIELDS.forEach(function (name) {

@@ -35,6 +35,36 @@ def test_openapi_document_is_valid_and_lists_every_path(client):
     assert "phq9_total" in document["components"]["schemas"]["IntakeFacts"]["properties"]
 
 
+VERSION_2_FACTS = (
+    "bp_rise_serious_hazard",
+    "respiratory_compromise",
+    "other_cns_depressant_use",
+    "bladder_symptoms_or_cystitis",
+    "planned_formulation",
+)
+
+
+def test_the_intake_answers_schema_lists_every_answer_with_the_version_2_questions(client):
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    answers = schemas["IntakeAnswers"]["properties"]
+    for name in VERSION_2_FACTS:
+        assert name in schemas["IntakeFacts"]["properties"]
+        assert answers[name]["description"], name
+    formulation = answers["planned_formulation"]["anyOf"][0]
+    assert formulation["enum"] == [
+        "esketamine_nasal",
+        "racemic_iv",
+        "racemic_im",
+        "racemic_oral",
+        "undecided",
+    ]
+    assert not {"age_years", "date_of_birth", "screening_date", "sex_at_birth"} & set(answers)
+    for body in ("IntakeOut", "IntakeUpdate"):
+        field = schemas[body]["properties"]["answers"]
+        assert field["allOf"] == [{"$ref": "#/components/schemas/IntakeAnswers"}], body
+        assert field["description"], body
+
+
 def test_docs_page_loads_its_scripts_and_styles_locally(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200

@@ -219,3 +219,37 @@ def test_a_locked_intake_is_409(as_clinician, intake):
     response = as_clinician.put(f"/intakes/{intake.uuid}", {"version": 1, "answers": {}})
     assert response.status_code == 409
     assert "signed" in response.json()["detail"]
+
+
+# --- the version-2 questions ---------------------------------------------------------------------
+
+
+def test_the_version_2_answers_are_read_and_saved_like_every_other(as_clinician, intake):
+    answers = as_clinician.get(f"/intakes/{intake.uuid}").json()["answers"]
+    assert answers["planned_formulation"] == "racemic_iv"
+    assert answers["bp_rise_serious_hazard"] is False
+    answers["planned_formulation"] = "esketamine_nasal"
+    answers["bladder_symptoms_or_cystitis"] = True
+    answers.pop("respiratory_compromise")
+
+    response = as_clinician.put(f"/intakes/{intake.uuid}", {"version": 1, "answers": answers})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["answers"] == answers
+    intake.refresh_from_db()
+    assert intake.planned_formulation == "esketamine_nasal"
+    assert intake.bladder_symptoms_or_cystitis is True
+    assert intake.respiratory_compromise is None
+
+
+def test_an_unknown_formulation_is_422_naming_the_field(as_clinician, intake):
+    response = as_clinician.put(
+        f"/intakes/{intake.uuid}",
+        {"version": 1, "answers": {"planned_formulation": "ketamine_lozenge"}},
+    )
+    assert response.status_code == 422
+    [problem] = response.json()
+    assert problem["field"] == "planned_formulation"
+    assert "esketamine_nasal" in problem["message"]
+    intake.refresh_from_db()
+    assert intake.planned_formulation == "racemic_iv"

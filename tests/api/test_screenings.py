@@ -285,3 +285,40 @@ def test_a_blank_reason_from_another_client_is_422_naming_the_field(
         )
     assert refused.value.code == "invalid"
     assert list(refused.value.errors) == ["reason"]
+
+
+def test_fhir_questionnaire_response_carries_the_version_2_answers(
+    as_clinician, patient, clinician
+):
+    intake = make_intake(
+        patient=patient,
+        by=clinician,
+        bladder_symptoms_or_cystitis=True,
+        planned_formulation="esketamine_nasal",
+    )
+    uuid = run(as_clinician, intake)["uuid"]
+
+    bundle = Bundle.model_validate(as_clinician.get(f"/screenings/{uuid}/fhir").json())
+
+    [response] = [
+        e.resource
+        for e in bundle.entry
+        if e.resource.get_resource_type() == "QuestionnaireResponse"
+    ]
+    items = {item.linkId: item for item in response.item}
+    bladder = items["bladder_symptoms_or_cystitis"]
+    assert bladder.text == "bladder symptoms or cystitis"
+    assert bladder.answer[0].valueBoolean is True
+    assert items["bp_rise_serious_hazard"].answer[0].valueBoolean is False
+    coding = items["planned_formulation"].answer[0].valueCoding
+    assert (coding.system, coding.code, coding.display) == (
+        "urn:ketamine-screening:fact",
+        "esketamine_nasal",
+        "Esketamine nasal spray",
+    )
+    issues = {
+        e.resource.code.coding[0].code
+        for e in bundle.entry
+        if e.resource.get_resource_type() == "DetectedIssue"
+    }
+    assert issues == {"REV-BLADDER"}  # INFO-REMS is information, not an issue

@@ -166,8 +166,8 @@ def test_changing_an_answer_and_running_again_carries_forward_unchanged_reviews(
     expect(page.get_by_test_id("status")).to_contain_text("Superseded")
 
 
-def publish_version_2(rule_admin) -> None:
-    """Version 2 adds a review flag for patients aged 80 or more (no vignette is)."""
+def publish_next_version(rule_admin) -> None:
+    """The next version adds a review flag for patients aged 80 or more (no vignette is)."""
     draft = draft_start(rule_set=RuleSet.objects.get(name="ketamine"), user=rule_admin)
     rule_add(
         draft=draft,
@@ -196,14 +196,15 @@ def test_a_result_computed_under_retired_rules_shows_the_change_and_both_ways_ou
         ),
         user=clinician,
     )
-    publish_version_2(rule_admin)
+    publish_next_version(rule_admin)
     login(page, live_server, clinician, password)
 
     expect(page.locator("#rules-changed")).to_contain_text("2 results awaiting your sign-off")
     page.goto(url(live_server, "screening:detail", first.uuid))
     banner = page.locator("#stale-rules")
+    was = first.ruleset_version.number
     expect(banner.get_by_test_id("stale-versions")).to_contain_text(
-        "Computed under ketamine version 1; version 2 is published now."
+        f"Computed under ketamine version {was}; version {was + 1} is published now."
     )
     expect(banner.get_by_test_id("stale-changes")).to_contain_text("REV-AGE-80")
     page.screenshot(path=str(artifacts_dir / "stale-rules-banner.png"), full_page=False)
@@ -224,7 +225,7 @@ def test_a_result_computed_under_retired_rules_shows_the_change_and_both_ways_ou
     # ...or run it again under the current rules.
     page.goto(url(live_server, "screening:detail", second.uuid))
     page.get_by_role("button", name="Run again under the current rules").click()
-    expect(page.get_by_test_id("ruleset")).to_contain_text("version 2")
+    expect(page.get_by_test_id("ruleset")).to_contain_text(f"version {was + 1}")
     expect(page.locator("#flag-REV-AGE-80")).to_be_visible()
     expect(page.locator("#stale-rules")).to_have_count(0)
 

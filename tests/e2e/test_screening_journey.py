@@ -33,9 +33,11 @@ def test_clinician_overrides_the_pregnancy_stop_flag_and_signs(
     expect(page.get_by_test_id("disposition")).to_have_text("Contraindicated")
     expect(page.locator("#disposition")).to_contain_text("contraindicated")
     flag = page.locator("#flag-STOP-PREGNANCY")
-    expect(flag).to_contain_text("Generally avoided in pregnancy")
+    expect(flag).to_contain_text("Not recommended in pregnancy")
     expect(flag).to_contain_text("pregnancy_status = pregnant")
-    expect(flag).to_contain_text("Seed article; esketamine US label; ASRA 2018")
+    expect(flag).to_contain_text(
+        "Spravato US PI §8.1 Pregnancy and §5.10 Embryo-fetal Toxicity; ASRA 2018"
+    )
     expect(page.get_by_test_id("pending")).to_contain_text("STOP-PREGNANCY")
     expect(page.get_by_role("button", name="Sign", exact=True)).to_be_disabled()
 

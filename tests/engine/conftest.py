@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from rules.engine import CompiledRuleSet, ScreeningResult, compile_ruleset
-from tests.engine.data import TODAY, Screen, default_ruleset_spec, vignette
+from tests.engine.data import (
+    TODAY,
+    Screen,
+    default_ruleset_spec,
+    ruleset_v2_spec,
+    vignette,
+    vignette_v2,
+)
 
 
 @pytest.fixture(scope="session")
@@ -44,5 +51,38 @@ def screen(ruleset: CompiledRuleSet, eligible_facts: dict[str, Any], today: date
             else:
                 document[name] = value
         return ruleset.screen(document, today=today)
+
+    return run
+
+
+# --- version 2 ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def ruleset_v2() -> CompiledRuleSet:
+    """Version 2 of the default rule set, compiled from its data file (rule language level 2)."""
+    return compile_ruleset(ruleset_v2_spec())
+
+
+@pytest.fixture(scope="session")
+def _eligible_facts_v2() -> dict[str, Any]:
+    return vignette_v2("trd-eligible")["facts"]
+
+
+@pytest.fixture
+def screen_v2(
+    ruleset_v2: CompiledRuleSet, _eligible_facts_v2: dict[str, Any], today: date
+) -> Screen:
+    """Screen the version-2 `trd-eligible` patient (the version-2 questions answered, no flag)
+    under version 2 with some facts changed; `None` removes a fact (not recorded)."""
+
+    def run(**changes: Any) -> ScreeningResult:
+        document = copy.deepcopy(_eligible_facts_v2)
+        for name, value in changes.items():
+            if value is None:
+                document.pop(name, None)
+            else:
+                document[name] = value
+        return ruleset_v2.screen(document, today=today)
 
     return run

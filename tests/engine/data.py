@@ -15,6 +15,10 @@ from rules.engine import ScreeningResult
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RULESET = ROOT / "rules" / "data" / "ketamine-v1.toml"
 VIGNETTES = ROOT / ".." / "shared" / "clinical" / "vignettes"
+#: Version 2 of the default rule set, its vignettes and its catalogue.
+RULESET_V2 = ROOT / "rules" / "data" / "ketamine-v2.toml"
+VIGNETTES_V2 = ROOT / ".." / "shared" / "clinical" / "vignettes-v2"
+CATALOGUE_V2 = ROOT / ".." / "shared" / "clinical" / "rule-catalogue-v2.md"
 
 #: The screening date every test passes in (the engine never reads the clock).
 TODAY = date(2026, 11, 24)
@@ -50,3 +54,16 @@ def outcome(result: ScreeningResult) -> dict[str, Any]:
         "flags": sorted(f.rule for f in result.flags),
         "missing": [m.fact for m in result.missing],
     }
+
+
+def ruleset_v2_spec() -> dict[str, Any]:
+    with RULESET_V2.open("rb") as toml:
+        return tomllib.load(toml)
+
+
+def vignette_v2(name: str) -> dict[str, Any]:
+    return json.loads((VIGNETTES_V2 / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def vignette_v2_names() -> list[str]:
+    return sorted(path.stem for path in VIGNETTES_V2.glob("*.json"))

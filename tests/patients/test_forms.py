@@ -543,3 +543,87 @@ def test_sex_at_birth_offers_exactly_the_three_values():
         "male",
         "intersex",
     ]
+
+
+# --- the version-2 questions ---------------------------------------------------------------------
+
+#: Each version-2 question, the section the form asks it in, and words of its help text (the
+#: data dictionary's notes).
+VERSION_2_QUESTIONS = {
+    "bp_rise_serious_hazard": ("medical", "phaeochromocytoma or paraganglioma"),
+    "respiratory_compromise": ("medical", "obstructive sleep apnoea, COPD"),
+    "bladder_symptoms_or_cystitis": ("medical", "ketamine-associated uropathy"),
+    "other_cns_depressant_use": ("medications", "gabapentin/pregabalin, Z-drugs"),
+    "planned_formulation": ("plan", "oral includes sublingual"),
+}
+
+
+def _section_of(html: str, name: str) -> str:
+    """The slug of the intake section whose block holds the question `name`."""
+    position = html.index(f'id="div_id_{name}"')
+    return re.findall(r'id="section-([a-z-]+)"', html[:position])[-1]
+
+
+@pytest.mark.parametrize(("name", "where"), VERSION_2_QUESTIONS.items())
+def test_each_version_2_question_is_asked_in_its_section_with_the_dictionarys_help(
+    intake, name, where
+):
+    section, help_words = where
+    html = _rendered(IntakeForm(intake=intake))
+
+    assert _section_of(html, name) == section
+    block = html[html.index(f'id="div_id_{name}"') :]
+    following = block.find('id="div_id_', 10)
+    assert help_words in (block[:following] if following > 0 else block)
+
+
+def test_the_planned_formulation_is_a_choice_with_not_recorded_and_undecided(intake):
+    field = IntakeForm(intake=intake).fields["planned_formulation"]
+    assert [value for value, _ in field.choices] == [
+        "",
+        "esketamine_nasal",
+        "racemic_iv",
+        "racemic_im",
+        "racemic_oral",
+        "undecided",
+    ]
+    assert dict(field.choices)[""] == "Not recorded"
+
+
+@pytest.mark.parametrize(
+    ("answers", "stored"),
+    [
+        (
+            {
+                "bp_rise_serious_hazard": False,
+                "respiratory_compromise": True,
+                "other_cns_depressant_use": False,
+                "bladder_symptoms_or_cystitis": True,
+                "planned_formulation": "esketamine_nasal",
+            },
+            {
+                "bp_rise_serious_hazard": False,
+                "respiratory_compromise": True,
+                "other_cns_depressant_use": False,
+                "bladder_symptoms_or_cystitis": True,
+                "planned_formulation": "esketamine_nasal",
+            },
+        ),
+        (
+            {},
+            {
+                "bp_rise_serious_hazard": None,
+                "respiratory_compromise": None,
+                "other_cns_depressant_use": None,
+                "bladder_symptoms_or_cystitis": None,
+                "planned_formulation": "",
+            },
+        ),
+    ],
+    ids=["answered", "not-recorded"],
+)
+def test_the_version_2_answers_reach_the_services_and_unanswered_stay_not_recorded(
+    intake, answers, stored
+):
+    form = valid(intake, answers=answers)
+    assert {name: form.values[name] for name in VERSION_2_QUESTIONS} == stored

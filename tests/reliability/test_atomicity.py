@@ -280,9 +280,9 @@ def test_a_failed_publish_changes_no_version(mode, draft, rule_admin):
         today=ON,
     )
 
-    assert published.number == 2
+    assert published.number == 3
     assert published_version() == published
-    assert RuleSetVersion.objects.get(number=1).status == RuleSetVersion.Status.RETIRED
+    assert RuleSetVersion.objects.get(number=2).status == RuleSetVersion.Status.RETIRED
 
 
 # --- the pages -----------------------------------------------------------------------------------
@@ -362,4 +362,4 @@ def test_publishing_from_the_publish_page_fails_whole(draft, rule_admin):
     response = post_with_fault(rule_admin, url, {"change_note": "Reworded the BP message."})
 
     assert_server_error_page(response, "Reworded")
-    assert published_version().number == 2
+    assert published_version().number == 3

@@ -466,7 +466,7 @@ def test_two_publishes_of_one_draft_publish_it_once(draft, rule_admin, django_us
     assert "is published and never changes" in str(refused)
     assert published_version() == published
     numbers = RuleSetVersion.objects.order_by("number").values_list("number", "status")
-    assert list(numbers) == [(1, "retired"), (2, "published")]
+    assert list(numbers) == [(1, "retired"), (2, "retired"), (3, "published")]
     assert AuditEvent.objects.filter(action="rules.version_publish").count() == 1
     assert_audit_chain_intact()
 
@@ -487,6 +487,6 @@ def test_two_sessions_publishing_one_draft_publish_it_once(draft, rule_admin):
     said = sorted(messages_of(r)[0] for r in responses)
     assert said[0].startswith("Ketamine")
     assert "is published and never changes" in said[0]
-    assert said[1].startswith("Version 2 published.")
-    assert RuleSetVersion.objects.get(pk=draft.pk).number == 2
+    assert said[1].startswith("Version 3 published.")
+    assert RuleSetVersion.objects.get(pk=draft.pk).number == 3
     assert_audit_chain_intact()

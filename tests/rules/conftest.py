@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 
-VIGNETTES = Path(__file__).resolve().parents[2].parent / "shared" / "clinical" / "vignettes"
+CLINICAL = Path(__file__).resolve().parents[2].parent / "shared" / "clinical"
+VIGNETTES = CLINICAL / "vignettes"
+VIGNETTES_V2 = CLINICAL / "vignettes-v2"
 
 
 @pytest.fixture
@@ -13,16 +15,20 @@ def vignettes_dir() -> Path:
 
 @pytest.fixture
 def trd_eligible_facts() -> dict:
-    return json.loads((VIGNETTES / "trd-eligible.json").read_text())["facts"]
+    """The version-2 `trd-eligible` vignette's facts (the version-2 questions answered):
+    eligible under version 1 and version 2 alike."""
+    return json.loads((VIGNETTES_V2 / "trd-eligible.json").read_text())["facts"]
 
 
 @pytest.fixture
 def facts_file(tmp_path):
-    """Write a vignette's facts (the part `screen` reads) to a file and return its path."""
+    """Write the facts (the part `screen` reads) of the vignette `name` written for rule-set
+    version `version` to a file and return its path."""
 
-    def write(name: str) -> str:
-        path = tmp_path / f"{name}.json"
-        path.write_text(json.dumps(json.loads((VIGNETTES / f"{name}.json").read_text())["facts"]))
+    def write(name: str, *, version: int) -> str:
+        folder = {1: VIGNETTES, 2: VIGNETTES_V2}[version]
+        path = tmp_path / f"v{version}-{name}.json"
+        path.write_text(json.dumps(json.loads((folder / f"{name}.json").read_text())["facts"]))
         return str(path)
 
     return write

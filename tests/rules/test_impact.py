@@ -4,10 +4,18 @@ from datetime import date
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from rules.impact import impact_preview_execute, rules_fingerprint, stored_document
+from rules.impact import (
+    impact_preview_execute,
+    rules_fingerprint,
+    screening_change,
+    stored_document,
+)
+from rules.loader import compiled_version
 from rules.models import ImpactPreview, Rule, RuleSet
+from rules.selectors import numbered_version, published_version
 from rules.services import (
     draft_discard,
     draft_start,
@@ -17,7 +25,12 @@ from rules.services import (
 )
 from screening.impact import StoredScreenings
 from screening.services import screening_run
-from tests.factories import make_intake, make_patient
+from tests.factories import (
+    NOT_ASKED_BEFORE_VERSION_2,
+    VERSION_2_QUESTIONS,
+    make_intake,
+    make_patient,
+)
 
 pytestmark = pytest.mark.django_db
 ON = date(2026, 11, 24)
@@ -88,6 +101,7 @@ def test_the_preview_counts_disposition_and_flag_changes(screenings, draft, rule
         "new_disposition": "review_required",
         "flags_added": ["REV-OLDER-ADULT"],
         "flags_removed": [],
+        "new_questions": [],
     }
     bp = by_screening[str(screenings[1].uuid)]
     assert (bp["old_disposition"], bp["new_disposition"]) == ("review_required", "review_required")
@@ -190,3 +204,118 @@ def test_editing_the_draft_after_a_preview_makes_the_preview_out_of_date(draft, 
         values={"logic": "age_years >= 45"},
     )
     assert preview.fingerprint != rules_fingerprint(draft)
+
+
+# --- version 1 → version 2: past screenings that only need the new questions -----------------
+
+
+@pytest.fixture
+def version_1_screenings(clinician, version_1_in_force):
+    """Past screenings run under version 1 (then version 2 is published):
+    - `unasked`: eligible, saved before the version-2 questions existed;
+    - `breastfeeding`: eligible under version 1 although breastfeeding after a hysterectomy
+      (pregnancy not applicable), saved before the version-2 questions;
+    - `answered`: eligible, the version-2 questions already answered;
+    - `pregnant`: contraindicated, saved before the version-2 questions."""
+    patient = make_patient(created_by=clinician, born=date(1984, 3, 1))
+
+    def run(**answers):
+        intake = make_intake(patient=patient, by=clinician, **answers)
+        return screening_run(intake=intake, user=clinician, on=ON)
+
+    made = {
+        "unasked": run(**NOT_ASKED_BEFORE_VERSION_2),
+        "breastfeeding": run(
+            pregnancy_status="not_applicable", breastfeeding=True, **NOT_ASKED_BEFORE_VERSION_2
+        ),
+        "answered": run(),
+        "pregnant": run(pregnancy_status="pregnant", **NOT_ASKED_BEFORE_VERSION_2),
+    }
+    version_1_in_force()  # version 2 is in force again
+    assert {s.ruleset_version.number for s in made.values()} == {1}
+    return made
+
+
+def test_a_preview_of_version_2_on_version_1_screenings_sets_apart_those_needing_the_new_questions(
+    version_1_screenings, rule_admin
+):
+    draft = draft_start(rule_set=RuleSet.objects.get(name="ketamine"), user=rule_admin)
+    assert draft.language == 2
+    assert {s.disposition for s in version_1_screenings.values()} == {
+        "eligible",
+        "contraindicated",
+    }
+
+    impact_preview_execute(preview_uuid=str(queued(draft, rule_admin).uuid))
+
+    preview = ImpactPreview.objects.get()
+    assert (preview.processed, preview.changed_disposition) == (4, 2)
+    assert preview.needs_new_questions == 1
+    assert preview.new_questions == sorted(VERSION_2_QUESTIONS)
+    by_screening = {example["screening"]: example for example in preview.examples}
+    unasked = by_screening[str(version_1_screenings["unasked"].uuid)]
+    assert (unasked["old_disposition"], unasked["new_disposition"]) == ("eligible", "incomplete")
+    assert (unasked["flags_added"], unasked["flags_removed"]) == ([], [])
+    assert unasked["new_questions"] == sorted(VERSION_2_QUESTIONS)
+    # A real clinical change is not hidden in the group, even though it needs the questions too.
+    breastfeeding = by_screening[str(version_1_screenings["breastfeeding"].uuid)]
+    assert breastfeeding["flags_added"] == ["REV-BREASTFEEDING"]
+    assert breastfeeding["new_questions"] == []
+    assert str(version_1_screenings["answered"].uuid) not in by_screening
+    assert str(version_1_screenings["pregnant"].uuid) not in by_screening
+
+
+def test_a_change_that_newly_misses_a_question_the_old_version_asked_is_not_set_apart(clinician):
+    version_1 = compiled_version(numbered_version(1))
+    version_2 = compiled_version(published_version())
+    patient = make_patient(created_by=clinician, born=date(1984, 3, 1))
+    screening = screening_run(
+        intake=make_intake(patient=patient, by=clinician), user=clinician, on=ON
+    )
+    facts = dict(screening.facts)
+    del facts["bp_rise_serious_hazard"]
+    common = {
+        "uuid": screening.uuid,
+        "screening_date": ON,
+        "facts": facts,
+        "disposition": "eligible",
+        "flags": [],
+        "missing": [],
+    }
+
+    new_question = screening_change(version_2, asked=version_1.inputs, **common)
+    asked_before = screening_change(version_2, asked=version_2.inputs, **common)
+    unknown_version = screening_change(version_2, asked=None, **common)
+
+    assert new_question is not None
+    assert new_question.new_questions == ["bp_rise_serious_hazard"]
+    assert asked_before is not None
+    assert asked_before.new_questions == []
+    assert unknown_version is not None
+    assert unknown_version.new_questions == []
+    assert new_question.new_disposition == "incomplete"
+
+
+def test_the_preview_page_reads_the_new_questions_group_as_needing_answers(
+    client, version_1_screenings, rule_admin
+):
+    draft = draft_start(rule_set=RuleSet.objects.get(name="ketamine"), user=rule_admin)
+    preview = queued(draft, rule_admin)
+    impact_preview_execute(preview_uuid=str(preview.uuid))
+    client.force_login(rule_admin)
+
+    page = client.get(reverse("rules:impact", args=[preview.uuid])).content.decode()
+    progress = client.get(reverse("rules:impact_progress", args=[preview.uuid])).json()
+
+    assert 'data-testid="needs-new-questions">1<' in page
+    note = page[page.index('data-testid="new-questions-note"') :]
+    note = note[: note.index("</section>")]
+    assert "1 of these only need the new questions" in note
+    assert "<code>bp_rise_serious_hazard</code>" in note
+    assert "until those questions are answered" in note
+    assert "1 other screening would change disposition for another reason" in note
+    grouped = page[page.index('data-testid="impact-new-question-examples"') :]
+    assert str(version_1_screenings["unasked"].uuid) in grouped.split("</table>")[0]
+    others = page[page.index('data-testid="impact-examples"') :].split("</table>")[0]
+    assert str(version_1_screenings["breastfeeding"].uuid) in others
+    assert progress["needs_new_questions"] == 1

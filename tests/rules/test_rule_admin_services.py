@@ -1,5 +1,6 @@
 """Rule administration services: drafts, rule edits, test cases, publishing (PostgreSQL)."""
 
+import json
 from datetime import date
 
 import pytest
@@ -8,9 +9,9 @@ from django.db import DatabaseError, IntegrityError, transaction
 
 from rules import services
 from rules.cases import cases_check
-from rules.loader import compiled_version, version_spec
+from rules.loader import DEFAULT_RULES_FILES, compiled_version, version_spec
 from rules.models import ImmutableVersionError, Rule, RuleSet, RuleSetVersion, RuleTestCase
-from rules.selectors import published_version
+from rules.selectors import numbered_version, published_version
 from rules.services import (
     DraftExists,
     PublishRefused,
@@ -31,6 +32,10 @@ from tests.factories import make_intake, make_patient
 
 pytestmark = pytest.mark.django_db
 ON = date(2026, 11, 24)
+#: What `migrate` leaves: version 2 (50 rules) published, version 1 (44 rules) retired, and the
+#: 18 version-2 vignettes as the rule set's test cases.
+IN_FORCE, RULES_IN_FORCE, CASES = 2, 50, 18
+VIGNETTES_V1 = DEFAULT_RULES_FILES[1].parent / "vignettes"
 NEW_BP_MESSAGE = "Blood pressure above 140/90 at intake: recheck before dosing and weigh the risk."
 
 
@@ -59,13 +64,26 @@ def events(action):
 # --- the migrated cases ------------------------------------------------------------------------
 
 
-def test_the_fourteen_vignettes_are_the_rule_sets_test_cases_and_version_1_passes_them(rule_set):
+def test_the_eighteen_version_2_vignettes_are_the_test_cases_and_version_2_passes_them(rule_set):
     cases = list(rule_set.test_cases.order_by("name"))
-    assert len(cases) == 14
-    assert {c.name for c in cases} >= {"trd-eligible", "ptsd-high-bp", "pregnant"}
+    assert len(cases) == CASES
+    assert {c.name for c in cases} >= {"trd-eligible", "cssrs-q1-unrecorded", "pregnant"}
+    assert published_version().number == IN_FORCE
     summary = cases_check(compiled_version(published_version()), cases, today=ON)
-    assert summary.passed == 14
+    assert summary.passed == CASES
     assert summary.all_pass
+
+
+def test_the_retired_version_1_still_passes_the_fourteen_version_1_vignettes():
+    cases = [
+        RuleTestCase(name=v["name"], facts=v["facts"], expected=v["expected"])
+        for v in (json.loads(p.read_text()) for p in sorted(VIGNETTES_V1.glob("*.json")))
+    ]
+    version_1 = numbered_version(1)
+    assert version_1.status == RuleSetVersion.Status.RETIRED
+    assert version_1.language == 1
+    summary = cases_check(compiled_version(version_1), cases, today=ON)
+    assert (summary.total, summary.passed) == (14, 14)
 
 
 # --- drafts ------------------------------------------------------------------------------------
@@ -82,11 +100,17 @@ def test_starting_a_draft_copies_every_rule_of_the_published_version(draft, rule
     assert list(draft.rules.order_by("position").values_list(*fields)) == list(
         published.rules.order_by("position").values_list(*fields)
     )
-    assert version_spec(draft).version == 2
+    assert version_spec(draft).version == IN_FORCE + 1
+    assert draft.language == published.language == 2
     [event] = events("rules.draft_start")
     assert event.actor == rule_admin
     assert event.object_id == str(draft.uuid)
-    assert event.detail == {"rule_set": "ketamine", "version": None, "based_on": 1, "rules": 44}
+    assert event.detail == {
+        "rule_set": "ketamine",
+        "version": None,
+        "based_on": IN_FORCE,
+        "rules": RULES_IN_FORCE,
+    }
 
 
 def test_a_rule_set_has_one_open_draft_at_a_time(draft, rule_set, rule_admin):
@@ -107,16 +131,16 @@ def test_discarding_a_draft_deletes_it_and_leaves_the_published_version(draft, r
     draft_discard(draft=draft, user=rule_admin)
     assert not RuleSetVersion.objects.filter(pk=draft.pk).exists()
     assert not Rule.objects.filter(version_id=draft.pk).exists()
-    assert published_version().rules.count() == 44
+    assert published_version().rules.count() == RULES_IN_FORCE
     [event] = events("rules.draft_discard")
-    assert event.detail["rules"] == 44
+    assert event.detail["rules"] == RULES_IN_FORCE
     assert event.detail["started_by"] == "avery"
 
 
 def test_a_published_version_cannot_be_discarded(rule_admin):
     with pytest.raises(LockedError):
         draft_discard(draft=published_version(), user=rule_admin)
-    assert published_version().number == 1
+    assert published_version().number == IN_FORCE
 
 
 # --- editing rules -----------------------------------------------------------------------------
@@ -210,7 +234,7 @@ def test_adding_a_consideration_rule_needs_a_new_id_in_the_engines_pattern(draft
         message="Heart rate above 110 at intake.",
         logic="heart_rate > 110",
     )
-    assert rule.position == 45
+    assert rule.position == RULES_IN_FORCE + 1
     assert rule.kind == "consideration"
     assert events("rules.rule_add")[0].detail["text"]["logic"] == "heart_rate > 110"
 
@@ -234,7 +258,7 @@ def test_adding_a_consideration_rule_needs_a_new_id_in_the_engines_pattern(draft
             logic="heart_rate >",
         )
     assert set(refused.value.message_dict) == {"rule_id", "severity", "title", "logic"}
-    assert draft.rules.count() == 45
+    assert draft.rules.count() == RULES_IN_FORCE + 1
 
 
 def test_indication_rules_cannot_be_retired(draft, rule_admin):
@@ -263,33 +287,34 @@ def test_publishing_needs_a_change_note(draft, rule_admin):
     assert "change note" in refused.value.message_dict["change_note"][0]
     draft.refresh_from_db()
     assert draft.is_draft
-    assert published_version().number == 1
+    assert published_version().number == IN_FORCE
 
 
-def test_publishing_numbers_version_2_and_retires_version_1(draft, rule_admin):
+def test_publishing_numbers_version_3_and_retires_version_2(draft, rule_admin):
     rule_update(
         rule=draft_rule(draft, "REV-BP-ELEVATED"),
         user=rule_admin,
         values={"message": NEW_BP_MESSAGE},
     )
-    version_1 = published_version()
+    version_2 = published_version()
 
     published = publish(draft, rule_admin)
 
-    assert published.number == 2
+    assert published.number == 3
+    assert published.language == 2
     assert published.status == RuleSetVersion.Status.PUBLISHED
     assert published.published_by == rule_admin
     assert published.change_note == "Reworded the elevated blood pressure message."
-    version_1.refresh_from_db()
-    assert version_1.status == RuleSetVersion.Status.RETIRED
-    assert version_1.retired_at == published.published_at
+    version_2.refresh_from_db()
+    assert version_2.status == RuleSetVersion.Status.RETIRED
+    assert version_2.retired_at == published.published_at
     assert published_version() == published
     retire, publish_event = events("rules.version_retire") + events("rules.version_publish")
-    assert retire.object_id == str(version_1.uuid)
-    assert retire.detail == {"rule_set": "ketamine", "version": 1, "replaced_by": 2}
-    assert publish_event.detail["version"] == 2
-    assert publish_event.detail["replaces"] == 1
-    assert publish_event.detail["test_cases_passed"] == 14
+    assert retire.object_id == str(version_2.uuid)
+    assert retire.detail == {"rule_set": "ketamine", "version": 2, "replaced_by": 3}
+    assert publish_event.detail["version"] == 3
+    assert publish_event.detail["replaces"] == 2
+    assert publish_event.detail["test_cases_passed"] == CASES
 
 
 def test_publishing_is_one_transaction_so_a_failure_changes_nothing(draft, rule_admin, monkeypatch):
@@ -300,7 +325,7 @@ def test_publishing_is_one_transaction_so_a_failure_changes_nothing(draft, rule_
     with pytest.raises(RuntimeError):
         publish(draft, rule_admin)
 
-    assert published_version().number == 1
+    assert published_version().number == IN_FORCE
     assert published_version().retired_at is None
     draft.refresh_from_db()
     assert draft.is_draft
@@ -322,27 +347,27 @@ def test_a_draft_that_does_not_compile_cannot_be_published(draft, rule_admin):
     assert any(
         p.startswith("STOP-ICP.logic: unknown fact 'raised_icp'") for p in refused.value.problems
     )
-    assert published_version().number == 1
+    assert published_version().number == IN_FORCE
 
 
 def test_a_failing_case_blocks_publishing_until_its_expectation_is_updated_with_a_reason(
     draft, rule_set, rule_admin
 ):
-    rule_retire(rule=draft_rule(draft, "REV-BP-ELEVATED"), user=rule_admin)
+    rule_retire(rule=draft_rule(draft, "REV-BREASTFEEDING"), user=rule_admin)
 
     with pytest.raises(PublishRefused) as refused:
-        publish(draft, rule_admin, note="Elevated blood pressure is no longer flagged.")
-    assert refused.value.problems == ["ptsd-high-bp"]
-    assert "1 of 14 test cases fail" in str(refused.value)
+        publish(draft, rule_admin, note="Breastfeeding is no longer flagged.")
+    assert refused.value.problems == ["breastfeeding-after-hysterectomy"]
+    assert "1 of 18 test cases fail" in str(refused.value)
 
-    case = rule_set.test_cases.get(name="ptsd-high-bp")
+    case = rule_set.test_cases.get(name="breastfeeding-after-hysterectomy")
     with pytest.raises(ValidationError):
         rule_case_expectation_update(case=case, draft=draft, user=rule_admin, reason=" ", today=ON)
     rule_case_expectation_update(
         case=case,
         draft=draft,
         user=rule_admin,
-        reason="Governance decision: blood pressure is rechecked on the day instead.",
+        reason="Governance decision: lactation advice is given at every consultation instead.",
         today=ON,
     )
 
@@ -352,13 +377,11 @@ def test_a_failing_case_blocks_publishing_until_its_expectation_is_updated_with_
     assert case.updated_by == rule_admin
     [event] = events("rules.case_expectation_update")
     assert event.detail["reason"].startswith("Governance decision")
-    assert event.detail["old"]["flags"] == ["REV-BP-ELEVATED"]
+    assert event.detail["old"]["flags"] == ["REV-BREASTFEEDING"]
     assert event.detail["new"]["flags"] == []
     assert set(event.detail["differences"]) == {"disposition", "flags"}
 
-    assert (
-        publish(draft, rule_admin, note="Elevated blood pressure is no longer flagged.").number == 2
-    )
+    assert publish(draft, rule_admin, note="Breastfeeding is no longer flagged.").number == 3
 
 
 def test_a_passing_case_has_no_expectation_to_update(draft, rule_set, rule_admin):
@@ -388,11 +411,11 @@ def test_a_screening_keeps_the_text_of_its_version_after_publishing(draft, rule_
     )
 
     before.refresh_from_db()
-    assert before.ruleset_version.number == 1
+    assert before.ruleset_version.number == IN_FORCE
     assert before.rule_texts["REV-BP-ELEVATED"]["message"].startswith("Blood pressure above")
     [old_flag] = [f for f in before.result["flags"] if f["rule"] == "REV-BP-ELEVATED"]
     assert old_flag["message"] != NEW_BP_MESSAGE
-    assert after.ruleset_version.number == 2
+    assert after.ruleset_version.number == IN_FORCE + 1
     assert after.rule_texts["REV-BP-ELEVATED"]["message"] == NEW_BP_MESSAGE
     [new_flag] = [f for f in after.result["flags"] if f["rule"] == "REV-BP-ELEVATED"]
     assert new_flag["message"] == NEW_BP_MESSAGE
@@ -404,7 +427,7 @@ CASE_FACTS = {"age_years": 29, "sex_at_birth": "male", "diagnoses": ["gad"]}
 
 
 def test_creating_and_editing_a_case_is_audited_with_old_and_new_values(rule_set, rule_admin):
-    sparse = rule_set.test_cases.get(name="sparse-intake")
+    sparse = rule_set.test_cases.get(name="crps")
     expected = dict(sparse.expected, flags=["REV-PEDIATRIC", "INFO-ESCORT", "REV-PEDIATRIC"])
 
     case = rule_case_create(
@@ -453,7 +476,7 @@ def test_a_case_with_unknown_facts_or_a_malformed_expectation_is_refused(rule_se
     assert "already has a case called trd-eligible" in errors["name"][0]
     assert any("pregancy_status unknown fact" in m for m in errors["facts"])
     assert any(m.startswith("disposition:") for m in errors["expected"])
-    assert RuleTestCase.objects.filter(rule_set=rule_set).count() == 14
+    assert RuleTestCase.objects.filter(rule_set=rule_set).count() == CASES
 
 
 # --- roles -------------------------------------------------------------------------------------
@@ -463,7 +486,7 @@ def test_a_case_with_unknown_facts_or_a_malformed_expectation_is_refused(rule_se
 def test_only_rule_admins_may_use_the_rule_services(person, request, rule_set, draft):
     user = request.getfixturevalue(person)
     rule = draft_rule(draft, "REV-BP-ELEVATED")
-    case = rule_set.test_cases.get(name="ptsd-high-bp")
+    case = rule_set.test_cases.get(name="bladder-symptoms")
     attempts = [
         lambda: draft_start(rule_set=rule_set, user=user),
         lambda: draft_discard(draft=draft, user=user),

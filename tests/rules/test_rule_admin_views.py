@@ -11,7 +11,7 @@ from django.utils import timezone
 from rules import urls as rule_urls
 from rules.impact import impact_preview_execute
 from rules.models import ImpactPreview, RuleSet, RuleSetVersion
-from rules.selectors import published_version
+from rules.selectors import numbered_version, published_version
 from rules.services import (
     draft_start,
     impact_preview_start,
@@ -57,7 +57,7 @@ def field_errors(response, field):
 
 @pytest.fixture
 def every_url(rule_set, draft, rule_admin):
-    case = rule_set.test_cases.get(name="ptsd-high-bp")
+    case = rule_set.test_cases.get(name="breastfeeding-after-hysterectomy")
     preview = impact_preview_start(draft=draft, user=rule_admin)
     return {
         "list": reverse("rules:list"),
@@ -140,12 +140,14 @@ def test_the_list_shows_each_version_with_status_author_time_and_change_note(
 
     rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]
     text = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
-    assert text[0].startswith("Draft based on version 2 Draft Started by Avery Jones")
-    assert text[1].startswith("Version 2 Published Published by Avery Jones")
+    assert text[0].startswith("Draft based on version 3 Draft Started by Avery Jones")
+    assert text[1].startswith("Version 3 Published Published by Avery Jones")
     assert text[1].endswith("Second version, same rules.")
-    assert text[2].startswith("Version 1 Retired Loaded with the application")
-    assert "retired" in text[2]
-    assert text[2].endswith("Default rule set from the rule catalogue (version 1).")
+    assert text[2].startswith("Version 2 Retired Loaded with the application")
+    assert "C11: partial C-SSRS answers" in text[2]
+    assert text[3].startswith("Version 1 Retired Loaded with the application")
+    assert "retired" in text[3]
+    assert text[3].endswith("Default rule set from the rule catalogue (version 1).")
 
 
 def test_starting_a_draft_opens_it_and_a_second_start_says_one_is_open(admin_client, rule_set):
@@ -163,22 +165,22 @@ def test_starting_a_draft_opens_it_and_a_second_start_says_one_is_open(admin_cli
     assert reverse("rules:draft_start", args=[rule_set.uuid]) not in listing
 
 
-def test_a_draft_page_shows_every_rule_and_that_all_fourteen_cases_pass(admin_client, draft):
+def test_a_draft_page_shows_every_rule_and_that_all_eighteen_cases_pass(admin_client, draft):
     response = admin_client.get(reverse("rules:version", args=[draft.uuid]))
     content = response.content.decode()
-    assert content.count('class="card mb-3" id="rule-') == 44
-    assert "<strong>14/14</strong> test cases pass under this draft" in content
+    assert content.count('class="card mb-3" id="rule-') == 50
+    assert "<strong>18/18</strong> test cases pass under this draft" in content
     assert reverse("rules:rule_edit", args=[draft.uuid, "IND-MDD"]) in content
     assert reverse("rules:rule_retire", args=[draft.uuid, "INFO-ESCORT"]) in content
     assert reverse("rules:rule_retire", args=[draft.uuid, "IND-MDD"]) not in content
 
 
 def test_a_published_version_has_no_edit_pages(admin_client, draft):
-    version_1 = published_version()
-    page = admin_client.get(reverse("rules:version", args=[version_1.uuid])).content.decode()
+    version_2 = published_version()
+    page = admin_client.get(reverse("rules:version", args=[version_2.uuid])).content.decode()
     assert "This version never changes." in page
     assert "/rules/REV-BP-ELEVATED/" not in page
-    edit = reverse("rules:rule_edit", args=[version_1.uuid, "REV-BP-ELEVATED"])
+    edit = reverse("rules:rule_edit", args=[version_2.uuid, "REV-BP-ELEVATED"])
     assert admin_client.get(edit).status_code == 404
     assert admin_client.post(edit, {"title": "x", "logic": "bipolar"}).status_code == 404
     assert published_version().rules.get(rule_id="REV-BP-ELEVATED").title != "x"
@@ -341,62 +343,66 @@ def test_publishing_needs_a_change_note_shown_beside_the_field(admin_client, dra
     assert draft.is_draft
 
 
-def test_publishing_from_the_page_makes_version_2(admin_client, draft):
+def test_publishing_from_the_page_makes_version_3(admin_client, draft):
     response = admin_client.post(
         reverse("rules:publish", args=[draft.uuid]),
         {"change_note": "Reworded a message."},
         follow=True,
     )
     draft.refresh_from_db()
-    assert draft.number == 2
+    assert draft.number == 3
     assert response.redirect_chain[-1][0] == reverse("rules:version", args=[draft.uuid])
-    assert "Version 2 published." in response.content.decode()
+    assert "Version 3 published." in response.content.decode()
     assert published_version() == draft
 
 
 def test_a_failing_case_is_shown_with_its_differences_and_blocks_publishing_until_accepted(
     admin_client, draft, rule_set, rule_admin
 ):
-    rule_retire(rule=draft.rules.get(rule_id="REV-BP-ELEVATED"), user=rule_admin)
+    rule_retire(rule=draft.rules.get(rule_id="REV-BREASTFEEDING"), user=rule_admin)
+    failing_case = "breastfeeding-after-hysterectomy"
 
     summary = admin_client.get(reverse("rules:version", args=[draft.uuid])).content.decode()
     assert (
-        "<strong>13/14</strong> test cases pass under this draft; failing: ptsd-high-bp." in summary
+        f"<strong>17/18</strong> test cases pass under this draft; failing: {failing_case}."
+        in summary
     )
     results = admin_client.get(reverse("rules:case_results", args=[draft.uuid])).content.decode()
-    failing = results[results.index('data-testid="case-ptsd-high-bp"') :]
+    failing = results[results.index(f'data-testid="case-{failing_case}"') :]
     failing = " ".join(
         html.unescape(re.sub(r"<[^>]+>", " ", failing[: failing.index("</section>")])).split()
     )
     assert "disposition review_required eligible" in failing
-    assert "flags REV-BP-ELEVATED none no longer: REV-BP-ELEVATED" in failing
+    assert "flags REV-BREASTFEEDING none no longer: REV-BREASTFEEDING" in failing
 
     refused = admin_client.post(
-        reverse("rules:publish", args=[draft.uuid]), {"change_note": "No BP review."}
+        reverse("rules:publish", args=[draft.uuid]), {"change_note": "No lactation review."}
     )
-    assert "1 of 14 test cases fail under this draft" in refused.content.decode()
-    assert "<li>ptsd-high-bp</li>" in refused.content.decode()
+    assert "1 of 18 test cases fail under this draft" in refused.content.decode()
+    assert f"<li>{failing_case}</li>" in refused.content.decode()
     draft.refresh_from_db()
     assert draft.is_draft
 
-    case = rule_set.test_cases.get(name="ptsd-high-bp")
+    case = rule_set.test_cases.get(name=failing_case)
     accept = reverse("rules:case_accept", args=[draft.uuid, case.uuid])
     no_reason = admin_client.post(accept, {"reason": ""})
     assert "Say why" in field_errors(no_reason, "reason")
-    admin_client.post(accept, {"reason": "Blood pressure is rechecked on the day."})
+    admin_client.post(accept, {"reason": "Lactation advice is given at every consultation."})
     case.refresh_from_db()
     assert case.expected["disposition"] == "eligible"
     assert AuditEvent.objects.get(action="rules.case_expectation_update").detail["reason"] == (
-        "Blood pressure is rechecked on the day."
+        "Lactation advice is given at every consultation."
     )
 
-    admin_client.post(reverse("rules:publish", args=[draft.uuid]), {"change_note": "No BP review."})
+    admin_client.post(
+        reverse("rules:publish", args=[draft.uuid]), {"change_note": "No lactation review."}
+    )
     draft.refresh_from_db()
-    assert draft.number == 2
+    assert draft.number == 3
 
 
 def test_editing_a_case_shows_fact_errors_beside_the_field(admin_client, rule_set):
-    case = rule_set.test_cases.get(name="sparse-intake")
+    case = rule_set.test_cases.get(name="male-no-pregnancy-or-breastfeeding")
     url = reverse("rules:case_edit", args=[case.uuid])
     assert '"sex_at_birth": "male"' in html.unescape(admin_client.get(url).content.decode())
     response = admin_client.post(
@@ -454,7 +460,7 @@ def test_the_compare_page_shows_a_changed_message_old_and_new_side_by_side(
     assert html.escape(NEW_MESSAGE) in changed.split('data-testid="diff-new"')[1].split("</div>")[0]
     assert "Logic" not in changed
     assert 'data-testid="diff-retired-INFO-YOUNG-ADULT"' in content
-    assert "1 changed, 0 added, 1 retired, 42 unchanged." in content
+    assert "1 changed, 0 added, 1 retired, 48 unchanged." in content
 
 
 def test_an_impact_preview_is_queued_from_the_draft_and_reports_its_progress(admin_client, draft):
@@ -478,3 +484,24 @@ def test_an_impact_preview_is_queued_from_the_draft_and_reports_its_progress(adm
     assert "impact_progress.js" not in page
     assert "No past screening would come out differently." in page
     assert preview.requested_at <= timezone.now()
+
+
+def test_comparing_version_1_with_version_2_shows_the_rule_changes_and_the_language_level(
+    admin_client, rule_set
+):
+    version_1, version_2 = numbered_version(1), numbered_version(2)
+
+    content = admin_client.get(
+        reverse("rules:compare", args=[rule_set.uuid]),
+        {"old": version_1.uuid, "new": version_2.uuid},
+    ).content.decode()
+    detail = admin_client.get(reverse("rules:version", args=[version_2.uuid])).content.decode()
+
+    for rule_id in ("STOP-BP-HAZARD", "STOP-CHILD", "REV-BLADDER", "INFO-REMS"):
+        assert f'data-testid="diff-added-{rule_id}"' in content, rule_id
+    for rule_id in ("IND-MDD", "REV-BREASTFEEDING", "REV-SEDATION"):
+        assert f'data-testid="diff-changed-{rule_id}"' in content, rule_id
+    language = content[content.index('data-testid="diff-language"') :]
+    assert "Rule language level 1 → 2" in language
+    assert "partial C-SSRS answers" in language
+    assert "Its rules are read with rule language level 2." in detail

@@ -1,4 +1,5 @@
-"""Versioned rule storage: migrate leaves version 1 published, and published versions never change."""
+"""Versioned rule storage: migrate leaves version 2 published after version 1, each as its data
+file says, and published and retired versions never change."""
 
 import tomllib
 from pathlib import Path
@@ -12,24 +13,33 @@ from rules.loader import compiled_version, version_spec
 from rules.models import ImmutableVersionError, Rule, RuleSetVersion
 from rules.selectors import RuleSetVersionNotFound, numbered_version, published_version
 
-DATA_FILE = Path(__file__).resolve().parents[2] / "rules" / "data" / "ketamine-v1.toml"
+DATA = Path(__file__).resolve().parents[2] / "rules" / "data"
 
 pytestmark = pytest.mark.django_db
 
 
-def test_migrate_leaves_version_1_published_with_the_whole_catalogue():
+def test_migrate_leaves_version_2_published_with_the_whole_catalogue_and_version_1_retired():
     version = published_version()
-    assert version.number == 1
+    assert version.number == 2
     assert version.status == RuleSetVersion.Status.PUBLISHED
     assert version.published_at is not None
+    assert version.language == 2
     kinds = list(version.rules.values_list("kind", flat=True))
     assert kinds.count("indication") == 8
-    assert kinds.count("consideration") == 36
+    assert kinds.count("consideration") == 42
+    version_1 = numbered_version(1)
+    assert version_1.status == RuleSetVersion.Status.RETIRED
+    assert version_1.retired_at == version.published_at
+    assert version.based_on == version_1
+    assert version_1.language == 1
+    assert version_1.rules.count() == 44
 
 
-def test_stored_version_1_is_the_data_file_rule_for_rule():
-    stored = version_spec(published_version())
-    from_file = tomllib.loads(DATA_FILE.read_text())
+@pytest.mark.parametrize("number", [1, 2])
+def test_each_stored_version_is_its_data_file_rule_for_rule(number):
+    stored = version_spec(numbered_version(number))
+    from_file = tomllib.loads((DATA / f"ketamine-v{number}.toml").read_text())
+    assert (stored.version, stored.language) == (from_file["version"], from_file["language"])
     assert [r.id for r in stored.rules] == [r["id"] for r in from_file["rules"]]
     for rule, source in zip(stored.rules, from_file["rules"], strict=True):
         expected = {"message": "", "evidence": "", "source": "", "diagnosis": "", **source}
@@ -61,13 +71,19 @@ def test_a_published_rule_cannot_be_deleted_through_the_model():
         "DELETE FROM rules_rule",
         "UPDATE rules_rulesetversion SET change_note = 'tampered'",
         "UPDATE rules_rulesetversion SET status = 'draft'",
+        "UPDATE rules_rulesetversion SET language = 1 WHERE number = 2",
+        "UPDATE rules_rulesetversion SET language = 2 WHERE number = 1",
         "DELETE FROM rules_rulesetversion",
     ],
 )
-def test_the_database_rejects_changes_to_a_published_version(statement):
+def test_the_database_rejects_changes_to_a_published_or_retired_version(statement):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)
-    assert published_version().rules.count() == 44
+    assert published_version().rules.count() == 50
+    assert [(v.number, v.language) for v in RuleSetVersion.objects.order_by("number")] == [
+        (1, 1),
+        (2, 2),
+    ]
 
 
 def test_the_database_rejects_adding_a_rule_to_a_published_version():
@@ -130,12 +146,12 @@ def test_the_published_version_compiles_and_screens(trd_eligible_facts):
         trd_eligible_facts, today=date(2026, 11, 24)
     )
     assert result.ruleset.name == "ketamine"
-    assert result.ruleset.version == 1
+    assert result.ruleset.version == 2
     assert result.disposition == "eligible"
 
 
 def test_an_unknown_version_number_is_named_with_the_versions_there_are():
-    with pytest.raises(RuleSetVersionNotFound, match=r"no version 7 \(versions: 1\)"):
+    with pytest.raises(RuleSetVersionNotFound, match=r"no version 7 \(versions: 1, 2\)"):
         numbered_version(7)
 
 
@@ -149,12 +165,12 @@ def test_published_version_follows_each_publish_and_each_caller_gets_its_own_cop
     )
     first.status, first.retired_at = RuleSetVersion.Status.RETIRED, timezone.now()
     first.save(update_fields=["status", "retired_at"])
-    draft.status, draft.number = RuleSetVersion.Status.PUBLISHED, 2
+    draft.status, draft.number = RuleSetVersion.Status.PUBLISHED, 3
     draft.published_at, draft.published_by = timezone.now(), rule_admin
     draft.save()
 
     now_published = published_version()
-    assert (now_published.pk, now_published.number) == (draft.pk, 2)
+    assert (now_published.pk, now_published.number) == (draft.pk, 3)
     assert now_published.rule_set.name == "ketamine"
 
 

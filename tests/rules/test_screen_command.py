@@ -30,10 +30,10 @@ def screen(*args, stdin: str | None = None, monkeypatch=None):
 
 
 def test_one_file_prints_one_result_per_the_data_dictionary(facts_file):
-    code, out = screen(facts_file("adolescent-mdd"))
+    code, out = screen(facts_file("adolescent-15", version=2))
     result = json.loads(out)
     assert code == 0
-    assert result["ruleset"] == {"name": "ketamine", "version": 1}
+    assert result["ruleset"] == {"name": "ketamine", "version": 2}
     assert result["disposition"] == "review_required"
     assert [i["condition"] for i in result["indications"]] == [
         "mdd",
@@ -47,13 +47,25 @@ def test_one_file_prints_one_result_per_the_data_dictionary(facts_file):
     ]
     (flag,) = result["flags"]
     assert flag["rule"] == "REV-PEDIATRIC"
-    assert flag["because"] == ["age_years = 16 (< 18)"]
+    assert flag["because"] == ["age_years = 15 (< 18)"]
     assert set(flag) == {"rule", "severity", "title", "message", "because", "source"}
 
 
+def test_version_1_still_screens_as_it_did_when_named(facts_file):
+    code, out = screen("--ruleset-version", "1", facts_file("adolescent-mdd", version=1))
+    result = json.loads(out)
+    assert code == 0
+    assert result["ruleset"] == {"name": "ketamine", "version": 1}
+    assert result["disposition"] == "review_required"
+    (flag,) = result["flags"]
+    assert flag["rule"] == "REV-PEDIATRIC"
+    assert flag["because"] == ["age_years = 16 (< 18)"]
+    assert flag["source"] == "Seed article; esketamine US label (not approved < 18)"
+
+
 def test_several_files_print_one_compact_line_each_in_order(facts_file):
-    names = ["pregnant", "trd-eligible", "sparse-intake"]
-    code, out = screen(*(facts_file(n) for n in names))
+    names = ["pregnant", "trd-eligible", "v1-intake-without-v2-facts"]
+    code, out = screen(*(facts_file(n, version=2) for n in names))
     lines = out.strip().splitlines()
     assert code == 0
     assert [json.loads(line)["disposition"] for line in lines] == [
@@ -72,7 +84,7 @@ def test_dash_reads_one_document_from_stdin(monkeypatch, trd_eligible_facts):
 def test_an_invalid_document_is_listed_by_field_and_the_rest_go_on(tmp_path, facts_file):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"age_years": 130, "pregancy_status": "pregnant"}))
-    code, out = screen(str(bad), facts_file("trd-eligible"))
+    code, out = screen(str(bad), facts_file("trd-eligible", version=2))
     first, second = (json.loads(line) for line in out.strip().splitlines())
     assert code == 2
     assert first["file"] == str(bad)
@@ -98,35 +110,42 @@ def test_a_number_too_long_for_python_is_reported_not_raised(tmp_path):
 
 def test_screening_stores_nothing(facts_file):
     before = (AuditEvent.objects.count(), RuleSetVersion.objects.count())
-    screen(facts_file("pregnant"))
+    screen(facts_file("pregnant", version=2))
     assert (AuditEvent.objects.count(), RuleSetVersion.objects.count()) == before
 
 
 def test_an_unknown_ruleset_version_is_a_clear_error(facts_file):
     with pytest.raises(CommandError, match="has no version 9"):
-        call_command("screen", "--ruleset-version", "9", facts_file("pregnant"))
+        call_command("screen", "--ruleset-version", "9", facts_file("pregnant", version=2))
 
 
 def test_a_named_version_is_used(facts_file):
-    _, out = screen("--ruleset-version", "1", facts_file("pregnant"))
+    _, out = screen("--ruleset-version", "1", facts_file("pregnant", version=1))
     assert json.loads(out)["ruleset"]["version"] == 1, out
+    _, out = screen(facts_file("pregnant", version=2))
+    assert json.loads(out)["ruleset"]["version"] == 2, out
 
 
-def test_check_vignettes_reports_every_vignette_matching(vignettes_dir):
-    """The shared checker, run the way CI and reviewers run it, on this database."""
+@pytest.mark.parametrize(
+    ("folder", "last_line"),
+    [("vignettes", "14/14 vignettes match"), ("vignettes-v2", "18/18 vignettes match")],
+)
+def test_check_vignettes_reports_every_vignette_matching(vignettes_dir, folder, last_line):
+    """The shared checker, run the way CI and reviewers run it, on this database: each
+    vignette under the version it names (version 1 retired, version 2 published)."""
     checker = vignettes_dir.parent.parent / "tools" / "check-vignettes"
     root = Path(__file__).resolve().parents[2]
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     run = subprocess.run(
-        [sys.executable, str(checker)],
+        [sys.executable, str(checker), str(vignettes_dir.parent / folder)],
         cwd=root,
         capture_output=True,
         text=True,
         timeout=300,
         env={**os.environ, "DATABASE_URL": url, "CHECK_PYTHON": sys.executable},
     )
-    assert run.stdout.strip().splitlines()[-1] == "14/14 vignettes match", run.stdout + run.stderr
+    assert run.stdout.strip().splitlines()[-1] == last_line, run.stdout + run.stderr
 
 
 @pytest.fixture
@@ -159,17 +178,35 @@ def _screen_command(database_url, *args):
 def test_before_migrate_it_screens_under_the_default_rule_set_and_says_so(
     empty_database, facts_file
 ):
-    run = _screen_command(empty_database, facts_file("adolescent-mdd"))
+    run = _screen_command(empty_database, facts_file("adolescent-15", version=2))
 
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
-    assert result["ruleset"] == {"name": "ketamine", "version": 1}
+    assert result["ruleset"] == {"name": "ketamine", "version": 2}
     assert [f["rule"] for f in result["flags"]] == ["REV-PEDIATRIC"]
     assert "The database is not migrated" in run.stderr
+    assert "ketamine-v2.toml, version 2" in run.stderr
+
+
+@pytest.mark.parametrize(("number", "vignette"), [(1, "adolescent-mdd"), (2, "adolescent-15")])
+def test_before_migrate_a_version_migrate_would_publish_screens_as_it_would(
+    empty_database, facts_file, number, vignette
+):
+    run = _screen_command(
+        empty_database, "--ruleset-version", str(number), facts_file(vignette, version=number)
+    )
+
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["ruleset"] == {"name": "ketamine", "version": number}
+    assert [f["rule"] for f in result["flags"]] == ["REV-PEDIATRIC"]
+    assert f"ketamine-v{number}.toml, version {number}" in run.stderr
 
 
 def test_before_migrate_another_version_is_an_error_naming_migrate(empty_database, facts_file):
-    run = _screen_command(empty_database, "--ruleset-version", "2", facts_file("pregnant"))
+    run = _screen_command(
+        empty_database, "--ruleset-version", "3", facts_file("pregnant", version=2)
+    )
 
     assert run.returncode != 0
     assert run.stdout == ""
@@ -177,7 +214,9 @@ def test_before_migrate_another_version_is_an_error_naming_migrate(empty_databas
 
 
 def test_an_unreachable_database_is_an_error_not_the_default_rule_set(facts_file):
-    run = _screen_command("postgres://postgres@127.0.0.1:1/nowhere", facts_file("pregnant"))
+    run = _screen_command(
+        "postgres://postgres@127.0.0.1:1/nowhere", facts_file("pregnant", version=2)
+    )
 
     assert run.returncode != 0
     assert run.stdout == ""

@@ -208,30 +208,33 @@ def test_json_export_downloads_the_whole_screening_and_is_audited(client, review
 # --- re-evaluation ------------------------------------------------------------------------------
 
 
-def publish_v2_without_pregnancy_stop(rule_admin) -> RuleSetVersion:
-    version_1 = published_version()
+def publish_v3_without_pregnancy_stop(rule_admin) -> RuleSetVersion:
+    version_2 = published_version()
     draft = RuleSetVersion.objects.create(
-        rule_set=version_1.rule_set, based_on=version_1, created_by=rule_admin
+        rule_set=version_2.rule_set,
+        based_on=version_2,
+        created_by=rule_admin,
+        language=version_2.language,
     )
-    for rule in version_1.rules.order_by("position"):
+    for rule in version_2.rules.order_by("position"):
         if rule.rule_id == "STOP-PREGNANCY":
             continue
         rule.pk, rule.version = None, draft
         rule.save()
-    version_1.status, version_1.retired_at = RuleSetVersion.Status.RETIRED, timezone.now()
-    version_1.save()
-    draft.status, draft.number = RuleSetVersion.Status.PUBLISHED, 2
+    version_2.status, version_2.retired_at = RuleSetVersion.Status.RETIRED, timezone.now()
+    version_2.save()
+    draft.status, draft.number = RuleSetVersion.Status.PUBLISHED, 3
     draft.published_at, draft.published_by = timezone.now(), rule_admin
     draft.save()
     return draft
 
 
-def test_reevaluate_shows_what_version_2_would_say_without_changing_anything(
+def test_reevaluate_shows_what_a_later_version_would_say_without_changing_anything(
     client, reviewer, clinician, rule_admin
 ):
     screening = run(clinician, pregnancy_status="pregnant")
     stored = (screening.result, screening.disposition, screening.ruleset_version_id)
-    publish_v2_without_pregnancy_stop(rule_admin)
+    publish_v3_without_pregnancy_stop(rule_admin)
     client.force_login(reviewer)
 
     html = client.get(reverse("screening:reevaluate", args=[screening.uuid])).content.decode()
@@ -241,9 +244,38 @@ def test_reevaluate_shows_what_version_2_would_say_without_changing_anything(
     disposition = disposition[: disposition.index("</tr>")]
     assert disposition.index("Contraindicated") < disposition.index("Eligible")
     assert "Removed now: <code>STOP-PREGNANCY</code>" in html
+    assert "version 3" in html
+    screening.refresh_from_db()
+    assert (screening.result, screening.disposition, screening.ruleset_version_id) == stored
+
+
+def test_a_version_1_screening_keeps_its_text_and_reevaluation_shows_version_2_beside_it(
+    client, reviewer, clinician, version_1_in_force
+):
+    # Breastfeeding after a hysterectomy (pregnancy not applicable): no flag under version 1,
+    # a breastfeeding review under version 2 (C1). The version-2 questions are answered.
+    screening = run(clinician, pregnancy_status="not_applicable", breastfeeding=True)
+    version_1_in_force()  # version 2 is published again
+    stored = (screening.result, screening.disposition, screening.ruleset_version_id)
+    assert screening.ruleset_version.number == 1
+    assert screening.disposition == "eligible"
+    client.force_login(reviewer)
+
+    html = client.get(reverse("screening:reevaluate", args=[screening.uuid])).content.decode()
+
+    assert "Stored: ketamine, version 1;\n    now: ketamine, version 2." in html
+    assert "The current rules give a different outcome." in html
+    disposition = html[html.index('id="compare-disposition"') :]
+    disposition = disposition[: disposition.index("</tr>")]
+    assert disposition.index("Eligible") < disposition.index("Review required")
+    assert "Added now: <code>REV-BREASTFEEDING</code>" in html
     assert "version 2" in html
     screening.refresh_from_db()
     assert (screening.result, screening.disposition, screening.ruleset_version_id) == stored
+    # The stored rule text is version 1's, whatever is published now.
+    assert screening.rule_texts["REV-PEDIATRIC"]["source"] == (
+        "Seed article; esketamine US label (not approved < 18)"
+    )
 
 
 def test_reevaluate_under_the_same_rules_shows_no_difference(client, reviewer, clinician):
@@ -253,3 +285,33 @@ def test_reevaluate_under_the_same_rules_shows_no_difference(client, reviewer, c
     assert "The current rules give the same outcome." in html
     assert "Removed now" not in html
     assert "Added now" not in html
+
+
+def test_the_record_and_json_export_show_the_version_2_answers_and_which_were_not_recorded(
+    client, reviewer, clinician
+):
+    answered = run(clinician, bladder_symptoms_or_cystitis=True, planned_formulation="undecided")
+    unasked = run(
+        clinician,
+        bp_rise_serious_hazard=None,
+        respiratory_compromise=None,
+        other_cns_depressant_use=None,
+        bladder_symptoms_or_cystitis=None,
+        planned_formulation="",
+    )
+    client.force_login(reviewer)
+
+    record = client.get(review_url(answered)).content.decode()
+    old_record = client.get(review_url(unasked)).content.decode()
+    exported = json.loads(
+        b"".join([client.get(reverse("screening:export_json", args=[answered.uuid])).content])
+    )
+
+    assert "<code>bladder_symptoms_or_cystitis</code></th><td>yes</td>" in record
+    assert "<code>planned_formulation</code></th><td>undecided</td>" in record
+    assert "<code>heart_rate</code></th><td>72</td>" in record
+    for name in ("bp_rise_serious_hazard", "planned_formulation", "respiratory_compromise"):
+        assert f"<code>{name}</code></th><td>not recorded</td>" in old_record
+    assert exported["facts"]["bladder_symptoms_or_cystitis"] is True
+    assert exported["facts"]["planned_formulation"] == "undecided"
+    assert exported["rule_set"] == {"name": "ketamine", "version": 2}

@@ -275,6 +275,19 @@ def test_csv_export_does_not_carry_the_facts(client, reviewer, clinician):
     assert "phq9" not in body
 
 
+def test_csv_export_names_the_facts_each_result_missed_without_their_values(
+    client, reviewer, clinician
+):
+    unasked = run(clinician, bladder_symptoms_or_cystitis=None, planned_formulation="")
+    answered = run(clinician)
+    client.force_login(reviewer)
+    body = b"".join(client.get(reverse("screening:export_csv")).streaming_content).decode()
+    rows = {row["screening"]: row for row in csv.DictReader(io.StringIO(body))}
+    assert rows[str(unasked.uuid)]["missing"] == "bladder_symptoms_or_cystitis planned_formulation"
+    assert rows[str(answered.uuid)]["missing"] == ""
+    assert rows[str(answered.uuid)]["version"] == "2"
+
+
 def test_signed_screening_shows_as_signed_in_the_csv(client, reviewer, clinician):
     screening = overridden_pregnancy(clinician)
     screening_sign(screening=screening, user=clinician)

@@ -46,9 +46,9 @@ def test_running_stores_the_facts_the_result_the_version_and_the_rule_text(patie
     assert screening.ruleset_version == published_version()
     assert screening.facts["age_years"] == 42
     assert screening.facts["date_of_birth"] == "1984-03-01"
-    assert screening.result["ruleset"] == {"name": "ketamine", "version": 1}
+    assert screening.result["ruleset"] == {"name": "ketamine", "version": 2}
     assert screening.rule_texts["REV-BP-ELEVATED"]["message"].startswith("Blood pressure above")
-    assert len(screening.rule_texts) == 44
+    assert len(screening.rule_texts) == 50
     event = AuditEvent.objects.get(action="screening.run")
     assert event.object_id == str(screening.uuid)
     assert event.detail["disposition"] == "eligible"

@@ -7,11 +7,8 @@ from datetime import date
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import timezone
 
 from patients.models import Intake
-from rules.models import Rule, RuleSetVersion
-from rules.selectors import published_version
 from screening.models import FlagReview, Screening
 from screening.services import flag_acknowledge, flag_override, screening_run, screening_sign
 from tests.factories import make_intake, make_patient
@@ -105,7 +102,7 @@ def test_header_shows_patient_age_at_screening_rule_set_run_and_status(client, p
     assert "42 years" in header
     assert "Female" in header
     assert "24 Nov 2026" in header
-    assert "ketamine, version 1" in header
+    assert "ketamine, version 2" in header
     assert "by Casey Okafor" in header
     assert "Awaiting sign-off" in header
 
@@ -120,10 +117,10 @@ def test_pregnant_patient_shows_the_stop_flag_with_why_source_and_override_form(
     assert "Contraindicated" in section(html, "disposition")
     flag = section(html, "flag-STOP-PREGNANCY")
     assert "Pregnancy" in flag
-    assert "Generally avoided in pregnancy" in flag
+    assert "Not recommended in pregnancy" in flag
     assert "Why:" in flag
     assert "pregnancy_status = pregnant" in flag
-    assert "Seed article; esketamine US label; ASRA 2018" in flag
+    assert "Spravato US PI §8.1 Pregnancy and §5.10 Embryo-fetal Toxicity; ASRA 2018" in flag
     action = reverse("screening:override", args=[screening.uuid, "STOP-PREGNANCY"])
     assert f'action="{action}#flag-STOP-PREGNANCY"' in flag
     assert 'name="reason_code"' in flag
@@ -285,36 +282,27 @@ def test_conditions_table_lists_all_eight_with_status_because_and_evidence(
 
 
 def test_the_page_is_drawn_from_the_snapshot_not_the_rules_published_later(
-    client, patient, clinician, rule_admin
+    client, patient, clinician, version_1_in_force
 ):
-    old = screen(patient, clinician, pregnancy_status="pregnant")
-    version_1 = published_version()
-    draft = RuleSetVersion.objects.create(
-        rule_set=version_1.rule_set, based_on=version_1, created_by=rule_admin
-    )
-    for rule in version_1.rules.order_by("position"):
-        rule.pk, rule.version = None, draft
-        if rule.rule_id == "STOP-PREGNANCY":
-            rule.title = "Current pregnancy"
-            rule.message = "Reworded in version 2: discuss with obstetrics before going further."
-        rule.save()
-    version_1.status, version_1.retired_at = RuleSetVersion.Status.RETIRED, timezone.now()
-    version_1.save()
-    draft.status, draft.number = RuleSetVersion.Status.PUBLISHED, 2
-    draft.published_at, draft.published_by = timezone.now(), rule_admin
-    draft.save()
+    old = screen(patient, clinician, pregnancy_status="pregnant")  # under version 1
+    version_1_in_force()  # version 2, as the migration published it, is in force again
     new = screen(make_patient(created_by=clinician), clinician, pregnancy_status="pregnant")
 
-    old_flag = section(page(client, clinician, old), "flag-STOP-PREGNANCY")
+    old_html = page(client, clinician, old)
+    old_flag = section(old_html, "flag-STOP-PREGNANCY")
     new_html = page(client, clinician, new)
+    new_flag = section(new_html, "flag-STOP-PREGNANCY")
 
     assert "Generally avoided in pregnancy" in old_flag
-    assert "Reworded in version 2" not in old_flag
-    assert "ketamine, version 1" in page(client, clinician, old)
-    assert "Reworded in version 2" in section(new_html, "flag-STOP-PREGNANCY")
-    assert "Current pregnancy" in section(new_html, "flag-STOP-PREGNANCY")
+    assert "Seed article; esketamine US label; ASRA 2018" in old_flag
+    assert "Not recommended in pregnancy" not in old_flag
+    assert "ketamine, version 1" in old_html
+    assert "Not recommended in pregnancy" in new_flag
+    assert "Spravato US PI §8.1 Pregnancy" in new_flag
     assert "ketamine, version 2" in new_html
-    assert Rule.objects.filter(version=draft, rule_id="STOP-PREGNANCY").exists()
+    old.refresh_from_db()
+    assert old.ruleset_version.number == 1
+    assert old.result["ruleset"] == {"name": "ketamine", "version": 1}
 
 
 def test_the_result_page_prints_without_forms_and_has_no_inline_script(

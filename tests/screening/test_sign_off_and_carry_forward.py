@@ -171,15 +171,17 @@ def test_a_result_computed_under_retired_rules_is_signed_only_with_a_reason(
 ):
     screening = screening_run(intake=make_intake(patient=patient, by=clinician), user=clinician)
     assert not sign_off(screening).stale
-    version_2 = publish_new_version(rule_admin)
+    was = screening.ruleset_version.number
+    newer = publish_new_version(rule_admin)
+    assert newer.number == was + 1
 
     required = sign_off(screening)
     assert required.stale
-    assert required.current == version_2
+    assert required.current == newer
     with pytest.raises(InputInvalid) as refused:
         screening_sign(screening=screening, user=clinician)
     assert "stale_reason" in refused.value.errors
-    assert "version 2 is published now" in str(refused.value)
+    assert f"version {was}, and version {was + 1} is published now" in str(refused.value)
     assert Screening.objects.get(pk=screening.pk).status == Screening.Status.UNSIGNED
 
     signed = screening_sign(
@@ -188,8 +190,8 @@ def test_a_result_computed_under_retired_rules_is_signed_only_with_a_reason(
     assert signed.stale_rules_reason == "Only a message was reworded"
     detail = AuditEvent.objects.get(action="screening.sign").detail
     assert detail["stale_rules"] == {
-        "version": 1,
-        "published": 2,
+        "version": was,
+        "published": was + 1,
         "reason": "Only a message was reworded",
     }
 
@@ -197,10 +199,11 @@ def test_a_result_computed_under_retired_rules_is_signed_only_with_a_reason(
 def test_running_a_stale_result_again_uses_the_current_rules_and_keeps_its_reviews(
     flagged, clinician, rule_admin
 ):
-    intake, _screening = flagged
-    publish_new_version(rule_admin)
+    intake, screening = flagged
+    newer = publish_new_version(rule_admin)
     rerun = screening_run(intake=intake, user=clinician, on=ON)
-    assert rerun.ruleset_version.number == 2
+    assert rerun.ruleset_version == newer
+    assert newer.number == screening.ruleset_version.number + 1
     assert not sign_off(rerun).stale
     assert rerun.reviews.count() == 2
     assert screening_sign(screening=rerun, user=clinician).is_signed

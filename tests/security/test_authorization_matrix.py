@@ -240,7 +240,7 @@ class World:
 
     @cached_property
     def case(self):
-        return self.rule_set.test_cases.get(name="ptsd-high-bp")
+        return self.rule_set.test_cases.get(name="pregnant")
 
     @cached_property
     def preview(self):

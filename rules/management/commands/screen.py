@@ -18,7 +18,12 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from rules.engine import CompiledRuleSet, FactsInvalid, FieldError, RuleSetInvalid
-from rules.loader import DEFAULT_RULES_FILE, compiled_default_file, compiled_version
+from rules.loader import (
+    DEFAULT_RULES_FILES,
+    DEFAULT_VERSION,
+    compiled_default_file,
+    compiled_version,
+)
 from rules.models import RuleSetVersion
 from rules.selectors import (
     DEFAULT_RULE_SET,
@@ -69,13 +74,15 @@ class Command(BaseCommand):
         except RuleSetInvalid as exc:
             raise CommandError(f"the stored rule set does not compile: {exc}") from None
         except DatabaseError as exc:
-            if name == DEFAULT_RULE_SET and number in (None, 1) and _not_migrated():
-                # Nothing is published anywhere yet: what `migrate` would publish as version 1.
+            wanted = DEFAULT_VERSION if number is None else number
+            if name == DEFAULT_RULE_SET and wanted in DEFAULT_RULES_FILES and _not_migrated():
+                # Nothing is published anywhere yet: the version as `migrate` would publish it.
                 self.stderr.write(
                     "The database is not migrated: screening under the default rule set as "
-                    f"`migrate` would publish it ({DEFAULT_RULES_FILE.name}, version 1)."
+                    f"`migrate` would publish it ({DEFAULT_RULES_FILES[wanted].name}, "
+                    f"version {wanted})."
                 )
-                return compiled_default_file()
+                return compiled_default_file(wanted)
             raise CommandError(
                 f"cannot read rule sets from the database ({exc.__class__.__name__}): "
                 "run `python manage.py migrate` first"

@@ -36,7 +36,7 @@ def remove_amendment_reason(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0003_clinician_permissions"),
+        ("patients", "0004_intake_bladder_symptoms_or_cystitis_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
