@@ -31,6 +31,7 @@ from rules.selectors import published_version
 from screening.core.audit import audit_record, audit_together
 from screening.core.errors import ConflictError, InputInvalid, LockedError, ServiceError
 from screening.core.permissions import require_perm
+from screening.digests import screening_digest
 from screening.models import FlagReview, Screening, ScreeningFlag
 
 #: Flags a clinician must handle before signing: stops are overridden, the rest acknowledged.
@@ -150,7 +151,7 @@ def _run(
         run_by=user,
         run_at=timezone.now(),
     )
-    ScreeningFlag.objects.bulk_create(
+    flags = ScreeningFlag.objects.bulk_create(
         ScreeningFlag(
             screening=screening, rule_id=f.rule, severity=f.severity, run_at=screening.run_at
         )
@@ -167,6 +168,7 @@ def _run(
             "disposition": result.disposition,
             "urgent": result.urgent,
             "flags": [f.rule for f in result.flags],
+            "digest": screening_digest(screening, reviews=(), flags=flags),
         },
     )
     return screening
@@ -337,6 +339,7 @@ def flag_review(
                 "reason_code": reason_code,
                 "reason": reason,
                 "revised": not created,
+                "digest": screening_digest(screening),
             },
         )
     return review
@@ -368,6 +371,7 @@ def screening_sign(*, screening: Screening, user: User) -> Screening:
             detail={
                 "disposition": screening.disposition,
                 "reviews": _review_summary(screening.reviews.all()),
+                "digest": screening_digest(screening),
             },
         )
     return screening
@@ -400,7 +404,7 @@ def screening_amend(*, screening: Screening, user: User) -> Intake:
             actor=user,
             action="screening.amend",
             target=screening,
-            detail={"new_intake": str(intake.uuid)},
+            detail={"new_intake": str(intake.uuid), "digest": screening_digest(screening)},
         )
     return intake
 
