@@ -327,9 +327,10 @@ def audit_verify(
     )
     for label, count in record_check.uncovered.items():
         if count:
+            plural = "s predate" if count != 1 else " predates"
             notes.append(
-                f"{count} {label}{'s' if count != 1 else ''} predate record digests (no event "
-                "carries one) and could not be compared with the chain"
+                f"{count} {label}{plural} record digests (no event carries one) and could not "
+                "be compared with the chain: `manage.py audit_attest` records their digests now"
             )
     first = findings[0] if findings else Finding("")
     return AuditVerification(

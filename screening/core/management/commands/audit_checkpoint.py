@@ -2,6 +2,7 @@
 
     manage.py audit_checkpoint              # one checkpoint, stored and appended to the sinks
     manage.py audit_checkpoint --schedule   # also make sure the worker's periodic ones run
+    manage.py audit_checkpoint --schedule --if-configured   # what `make run` does
 
 The worker (`manage.py db_worker`) writes them anyway, every AUDIT_CHECKPOINT_INTERVAL and after
 every AUDIT_CHECKPOINT_EVERY_EVENTS events; this is for a deploy, a backup, or an auditor's
@@ -13,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from screening.core.checkpoints import CheckpointError, audit_checkpoint
+from screening.core.checkpoints import CheckpointError, audit_checkpoint, checkpoints_configured
 from screening.core.tasks import schedule_periodic_checkpoints
 
 
@@ -26,8 +27,16 @@ class Command(BaseCommand):
             action="store_true",
             help="Also queue the periodic checkpoint task for the worker, unless it is queued.",
         )
+        parser.add_argument(
+            "--if-configured",
+            action="store_true",
+            help="Do nothing (successfully) when no signing key is configured.",
+        )
 
-    def handle(self, *args: Any, schedule: bool, **options: Any) -> None:
+    def handle(self, *args: Any, schedule: bool, if_configured: bool, **options: Any) -> None:
+        if if_configured and not checkpoints_configured():
+            self.stdout.write("no audit signing key is configured: no checkpoint written")
+            return
         try:
             checkpoint = audit_checkpoint()
         except CheckpointError as exc:

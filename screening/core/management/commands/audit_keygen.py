@@ -49,6 +49,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         private_path = options["private_key"] or getattr(settings, "AUDIT_SIGNING_KEY_FILE", "")
+        if not private_path and options["if_missing"]:
+            self.stdout.write("no AUDIT_SIGNING_KEY_FILE is set: audit checkpoints are off")
+            return
         if not private_path:
             raise CommandError(
                 "Where should the key go? Set AUDIT_SIGNING_KEY_FILE or pass --private-key."
