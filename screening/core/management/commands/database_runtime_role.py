@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections
 
 from screening.core.database_roles import RoleError, grant_runtime_role
 from screening.core.management.owner import as_owner, runtime_user
@@ -55,4 +54,3 @@ class Command(BaseCommand):
                 f"owns nothing (granted as the owner from {owner})"
             )
         )
-        connections.close_all()
