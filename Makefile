@@ -27,6 +27,7 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-run
 	cp .env.example .env
 
 install: $(VENV)/.installed-run .env
+	$(BIN)/python manage.py audit_keygen --if-missing
 	$(BIN)/python manage.py migrate --noinput
 
 ## Serve the app on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL says otherwise),
@@ -34,7 +35,6 @@ install: $(VENV)/.installed-run .env
 ## development key for the audit checkpoints (.audit/) and the first checkpoint.
 run: install
 	$(BIN)/python manage.py create_demo_users
-	$(BIN)/python manage.py audit_keygen --if-missing
 	$(BIN)/python manage.py audit_attest
 	$(BIN)/python manage.py audit_checkpoint --schedule --if-configured
 	@$(BIN)/python manage.py db_worker & worker=$$!; \

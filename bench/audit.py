@@ -21,6 +21,14 @@ peak RSS. `--events 0` measures appends only.
 `--code DIR` imports the project from DIR (e.g. `git archive` of the parent commit unpacked
 there), so that before and after run under the same harness. `--smoke` (run by the test suite)
 uses 1 and 2 writers for a second and 2,000 events: it shows the bench works, nothing more.
+
+**Before and after, interleaved.** On a shared machine the load drifts more between two runs
+than a small change costs, so `--ab DIR` compares DIR (before) with --code (after) in one run:
+each side has its own database and its own writer processes, and the sides take turns,
+--seconds at a time, for --rounds rounds (who goes first alternates), so both see the same
+load. It prints each side's median rate per writer count and after/before:
+
+    python bench/audit.py --ab /tmp/before --rounds 10 --seconds 3 [--writers 1 4 8]
 """
 
 from __future__ import annotations
@@ -63,13 +71,22 @@ def main() -> None:
     parser.add_argument("--keepdb", action="store_true")
     parser.add_argument("--code", type=Path, default=ROOT, help="the project to import")
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--ab", type=Path, metavar="DIR", help="compare DIR (before) with --code")
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--verify-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--writer-child", type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.smoke:
         options.writers, options.seconds, options.events = [1, 2], 1.0, 2000
+    if options.ab:
+        compare(options)
+        return
     setup(options.code)
     if options.verify_child:
         verify_child()
+        return
+    if options.writer_child is not None:
+        writer_child(options.writer_child)
         return
     url = database_url("_bench_audit_smoke" if options.smoke else "_bench_audit")
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as scratch:
@@ -187,6 +204,143 @@ def writer(number: int, seconds: float, start: Any, counts: Any) -> None:
         count += 1
     connection.close()
     counts.put(count)
+
+
+# --- before and after, interleaved -------------------------------------------------------------
+
+
+def compare(options: argparse.Namespace) -> None:
+    import statistics
+
+    sides = {"before": options.ab.resolve(), "after": options.code.resolve()}
+    with tempfile.TemporaryDirectory(prefix="bench-audit-ab-") as scratch:
+        environments = {
+            side: prepare_side(side, code, Path(scratch) / side) for side, code in sides.items()
+        }
+        print(f"audit bench A/B: before {sides['before']}, after {sides['after']}")
+        print(f"{options.rounds} rounds of {options.seconds:g} s per side, sides alternating")
+        for writers in options.writers:
+            rates: dict[str, list[float]] = {side: [] for side in sides}
+            pools = {
+                side: [
+                    subprocess.Popen(
+                        [sys.executable, __file__, "--code", str(code), "--writer-child", str(n)],
+                        env=environments[side],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        text=True,
+                    )
+                    for n in range(writers)
+                ]
+                for side, code in sides.items()
+            }
+            try:
+                for pool in pools.values():
+                    for process in pool:
+                        assert process.stdout is not None
+                        if process.stdout.readline().strip() != "ready":
+                            raise SystemExit("a writer did not start")
+                for round_number in range(options.rounds):
+                    order = list(sides) if round_number % 2 == 0 else list(reversed(sides))
+                    for side in order:
+                        rates[side].append(slice_rate(pools[side], options.seconds))
+            finally:
+                for pool in pools.values():
+                    for process in pool:
+                        if process.stdin:
+                            process.stdin.close()
+                        process.wait(timeout=60)
+            before, after = (statistics.median(rates[side]) for side in ("before", "after"))
+            plural = "s" if writers != 1 else " "
+            print(
+                f"append   {writers} writer{plural}  before {before:7,.0f}  after {after:7,.0f} "
+                f"events/s (medians)  after/before {after / before:.3f}"
+            )
+            for side in sides:
+                print(f"         {side:6} rounds: " + " ".join(f"{r:.0f}" for r in rates[side]))
+        for environment in environments.values():
+            drop_database(environment["DATABASE_URL"])
+
+
+def prepare_side(side: str, code: Path, scratch: Path) -> dict[str, str]:
+    """A fresh database for one side, migrated by its own code; checkpoints configured."""
+    import psycopg
+    from psycopg import sql
+
+    url = database_url(f"_bench_audit_{side}")
+    drop_database(url)
+    maintenance = urlsplit(url)._replace(path="/postgres").geturl()
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        name = urlsplit(url).path.lstrip("/")
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "screening.settings",
+        "SECRET_KEY": "bench-only-not-a-secret",
+        "DEBUG": "false",
+        "DATABASE_URL": url,
+        "AUDIT_SIGNING_KEY_FILE": str(scratch / "signing-key.pem"),
+        "AUDIT_PUBLIC_KEYS": str(scratch / "public-keys"),
+        "AUDIT_CHECKPOINT_FILE": str(scratch / "checkpoints.jsonl"),
+        "AUDIT_CHECKPOINT_EVERY_EVENTS": str(CHECKPOINT_EVERY),
+    }
+    manage = [sys.executable, str(code / "manage.py")]
+    if (code / "screening" / "core" / "management" / "commands" / "audit_keygen.py").exists():
+        subprocess.run(
+            [*manage, "audit_keygen", "--if-missing"],
+            env=environment,
+            check=True,
+            cwd=code,
+            stdout=subprocess.DEVNULL,
+        )
+    subprocess.run([*manage, "migrate", "-v0"], env=environment, check=True, cwd=code)
+    return environment
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    maintenance = urlsplit(url)._replace(path="/postgres").geturl()
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def slice_rate(pool: list[subprocess.Popen[str]], seconds: float) -> float:
+    """Let every writer of `pool` append for `seconds`; the events per second they committed."""
+    for process in pool:
+        assert process.stdin is not None
+        process.stdin.write(f"{seconds}\n")
+        process.stdin.flush()
+    total = 0
+    for process in pool:
+        assert process.stdout is not None
+        total += int(process.stdout.readline())
+    return total / seconds
+
+
+def writer_child(number: int) -> None:
+    """A writer that appends for as long as each line of its input says, and answers with how
+    many events it committed."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from screening.core.audit import audit_record
+
+    connection.ensure_connection()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        deadline = time.perf_counter() + float(line)
+        count = 0
+        while time.perf_counter() < deadline:
+            audit_record(actor=None, action="bench.append", detail={**DETAIL, "writer": number})
+            count += 1
+        print(count, flush=True)
 
 
 # --- a long trail, loaded fast ------------------------------------------------------------------

@@ -30,6 +30,8 @@ from screening.core.checkpoints import (
 
 class Command(BaseCommand):
     help = "Generate the Ed25519 key pair that signs audit checkpoints."
+    # Run before anything else exists (no database needed), and it is what fixes W103.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--private-key", metavar="FILE", help="default AUDIT_SIGNING_KEY_FILE")
