@@ -248,8 +248,9 @@ def audit_checkpoint(*, only_if_changed: bool = False) -> AuditCheckpoint | None
 
     With `only_if_changed`, nothing is written when the chain has not grown since the last
     checkpoint (the periodic task's case) and None is returned. The chain head is read, never
-    locked: writers of events do not wait for a checkpoint. Raises CheckpointError when no
-    signing key is configured or it cannot be read.
+    locked: writers of events do not wait for a checkpoint. Call it outside any transaction
+    (the worker and the command do): the sinks get it once it has committed. Raises
+    CheckpointError when no signing key is configured or it cannot be read.
     """
     key = signing_key()
     if key is None:
@@ -269,7 +270,9 @@ def audit_checkpoint(*, only_if_changed: bool = False) -> AuditCheckpoint | None
 
 
 def _write(key: Ed25519PrivateKey, *, only_if_changed: bool) -> AuditCheckpoint | None:
-    with transaction.atomic():
+    # Durable: the checkpoint is published to the sinks once this commits, so it must not sit
+    # inside a caller's transaction that could still roll it back.
+    with transaction.atomic(durable=True):
         lock_checkpoints()
         last = AuditCheckpoint.objects.order_by("-number").first()
         head = (

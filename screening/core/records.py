@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.db.models.fields.json import KT
 from django.utils.module_loading import import_string
 
 from screening.core.models import AuditEvent
@@ -119,14 +120,20 @@ class _Marks:
 
 
 def check_records(providers: Iterable[RecordDigests] | None = None) -> RecordCheck:
-    """Recompute the digest of every finished record and compare it with its digest events."""
+    """Recompute the digest of every finished record and compare it with its digest events.
+
+    Reads only what it needs: the final events (signatures, publications, attestations: one
+    per finished record, through the action index), then, a batch of records at a time, the
+    digest events of those records (through the object index) and their rows. The run and
+    review events of screenings never signed are not read."""
     result = RecordCheck()
     for provider in record_providers() if providers is None else providers:
-        marks = _digest_events(provider)
+        finals = _final_events(provider)
         scope = dict.fromkeys(provider.in_scope())
-        scope.update(dict.fromkeys(key for key, mark in marks.items() if mark.final))
+        scope.update(dict.fromkeys(finals))
         checked = uncovered = 0
         for batch in _batched(list(scope), BATCH):
+            marks = _digest_events(provider, batch, finals)
             current = provider.digests(batch)
             for object_id in batch:
                 mark = marks.get(object_id)
@@ -148,24 +155,45 @@ def _batched(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
-def _digest_events(provider: RecordDigests) -> dict[str, _Marks]:
-    marks: dict[str, _Marks] = {}
-    actions = (*provider.actions, ATTEST_ACTION)
+_Event = tuple[int, int, str, str]  # seq, id, action, digest
+
+
+def _final_events(provider: RecordDigests) -> dict[str, _Event]:
+    """The first final event carrying a digest, by record."""
+    finals: dict[str, _Event] = {}
     events = (
-        AuditEvent.objects.filter(object_type=provider.object_type, action__in=actions)
+        AuditEvent.objects.filter(
+            object_type=provider.object_type,
+            action__in=(*provider.final_actions, ATTEST_ACTION),
+            detail__has_key=DIGEST_KEY,
+        )
         .order_by("seq")
-        .values_list("seq", "pk", "object_id", "action", "detail")
+        .values_list("seq", "pk", "object_id", "action", KT(f"detail__{DIGEST_KEY}"))
     )
-    for seq, pk, object_id, action, detail in events.iterator(chunk_size=2000):
-        digest = detail.get(DIGEST_KEY) if isinstance(detail, dict) else None
-        if not isinstance(digest, str):
-            continue
-        mark = marks.setdefault(object_id, _Marks())
+    for seq, pk, object_id, action, digest in events.iterator(chunk_size=2000):
+        finals.setdefault(object_id, (seq, pk, action, digest))
+    return finals
+
+
+def _digest_events(
+    provider: RecordDigests, object_ids: Sequence[str], finals: Mapping[str, _Event]
+) -> dict[str, _Marks]:
+    """The final and the latest digest event of each of `object_ids` that has any."""
+    events = (
+        AuditEvent.objects.filter(
+            object_type=provider.object_type,
+            object_id__in=object_ids,
+            action__in=(*provider.actions, ATTEST_ACTION),
+            detail__has_key=DIGEST_KEY,
+        )
+        .order_by("seq")
+        .values_list("seq", "pk", "object_id", "action", KT(f"detail__{DIGEST_KEY}"))
+    )
+    found: dict[str, _Marks] = {}
+    for seq, pk, object_id, action, digest in events:
+        mark = found.setdefault(object_id, _Marks(final=finals.get(object_id)))
         mark.latest = (seq, pk, action, digest)
-        final = action in provider.final_actions or action == ATTEST_ACTION
-        if final and mark.final is None:
-            mark.final = mark.latest
-    return marks
+    return found
 
 
 def _mismatch(
@@ -200,8 +228,8 @@ def attest_records(providers: Iterable[RecordDigests] | None = None) -> dict[str
 
     attested: dict[str, int] = {}
     for provider in record_providers() if providers is None else providers:
-        marks = _digest_events(provider)
-        missing = [key for key in provider.in_scope() if key not in marks]
+        finals = _final_events(provider)
+        missing = [key for key in provider.in_scope() if key not in finals]
         for batch in _batched(missing, BATCH):
             for object_id, digest in provider.digests(batch).items():
                 audit_record(
