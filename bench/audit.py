@@ -16,7 +16,8 @@ for the worker after every AUDIT_CHECKPOINT_EVERY_EVENTS events), so their cost 
 **Verify.** Tops the trail up to --events (generated in Python with correct hashes and loaded
 with COPY; a signed checkpoint every 1000 events, in the table and the file, when the code has
 them), then runs `audit_verify()` in a fresh process and reports events/s and that process's
-peak RSS. `--events 0` measures appends only.
+peak RSS, and the CPU time it used (which a shared machine disturbs less than the wall
+clock). `--events 0` measures appends only, `--seconds 0` verification only.
 
 `--code DIR` imports the project from DIR (e.g. `git archive` of the parent commit unpacked
 there), so that before and after run under the same harness. `--smoke` (run by the test suite)
@@ -69,6 +70,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--keepdb", action="store_true")
+    parser.add_argument(
+        "--database-suffix",
+        default="_bench_audit",
+        help="appended to DATABASE_URL's database name (default _bench_audit)",
+    )
     parser.add_argument("--code", type=Path, default=ROOT, help="the project to import")
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--ab", type=Path, metavar="DIR", help="compare DIR (before) with --code")
@@ -88,9 +94,16 @@ def main() -> None:
     if options.writer_child is not None:
         writer_child(options.writer_child)
         return
-    url = database_url("_bench_audit_smoke" if options.smoke else "_bench_audit")
-    with tempfile.TemporaryDirectory(prefix="bench-audit-") as scratch:
-        run(options, url, Path(scratch))
+    url = database_url(
+        f"{options.database_suffix}_smoke" if options.smoke else options.database_suffix
+    )
+    if options.keepdb:  # the key and the checkpoint file must outlive the run, as the database
+        scratch = ROOT / "bench" / "out" / urlsplit(url).path.lstrip("/")
+        scratch.mkdir(parents=True, exist_ok=True)
+        run(options, url, scratch)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-audit-") as scratch_name:
+        run(options, url, Path(scratch_name))
 
 
 def database_url(suffix: str) -> str:
@@ -150,7 +163,7 @@ def run(options: argparse.Namespace, url: str, scratch: Path) -> None:
     code = "this checkout" if options.code.resolve() == ROOT else str(options.code)
     print(f"audit bench: code from {code}; signed checkpoints: {'yes' if checkpoints else 'no'}")
     try:
-        for writers in options.writers:
+        for writers in options.writers if options.seconds > 0 else []:
             connections.close_all()  # forked writers must not share the parent's connection
             rate, total = append_rate(writers, options.seconds)
             plural = "s" if writers != 1 else " "
@@ -473,7 +486,7 @@ def verify(code: Path, events: int) -> None:
     rate = result["events"] / result["seconds"]
     print(
         f"verify   {result['events']:,} events in {result['seconds']:.1f} s  {rate:9,.0f} "
-        f"events/s  peak RSS {result['peak_rss_mb']:.0f} MB (after setup "
+        f"events/s  (CPU {result['cpu_seconds']:.1f} s)  peak RSS {result['peak_rss_mb']:.0f} MB (after setup "
         f"{result['setup_rss_mb']:.0f} MB)  checkpoints {result['checkpoints']}  "
         f"{'intact' if result['ok'] else 'BROKEN: ' + result['reason']}"
     )
@@ -504,15 +517,16 @@ def verify_child() -> None:
 
     connection.ensure_connection()
     setup_rss = peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = audit_verify()
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     peak_rss = peak_rss_mb()
     print(
         json.dumps(
             {
                 "events": result.events_checked,
                 "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
                 "ok": result.ok,
                 "reason": result.reason,
                 "checkpoints": getattr(result, "checkpoints_checked", 0),
