@@ -27,12 +27,16 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-run
 	cp .env.example .env
 
 install: $(VENV)/.installed-run .env
+	$(BIN)/python manage.py audit_keygen --if-missing
 	$(BIN)/python manage.py migrate --noinput
 
 ## Serve the app on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL says otherwise),
-## with a background-task worker beside it, after migrating and creating the demo users.
+## with a background-task worker beside it, after migrating and creating the demo users, a
+## development key for the audit checkpoints (.audit/) and the first checkpoint.
 run: install
 	$(BIN)/python manage.py create_demo_users
+	$(BIN)/python manage.py audit_attest
+	$(BIN)/python manage.py audit_checkpoint --schedule --if-configured
 	@$(BIN)/python manage.py db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

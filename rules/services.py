@@ -20,6 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from rules.cases import case_check, cases_check
+from rules.digests import version_digest
 from rules.engine import RuleSetInvalid
 from rules.impact import rules_fingerprint
 from rules.loader import compiled_version
@@ -553,6 +554,7 @@ def rule_set_publish(
                 replaces=previous.number if previous else None,
                 rules=draft.rules.count(),
                 test_cases_passed=summary.passed,
+                digest=version_digest(draft),
             ),
         )
     return draft

@@ -37,6 +37,7 @@ from rules.selectors import RuleSetVersionNotFound, published_version
 from screening.core.audit import audit_record, audit_together
 from screening.core.errors import ConflictError, InputInvalid, LockedError, ServiceError
 from screening.core.permissions import require_perm
+from screening.digests import screening_digest
 from screening.models import FlagReview, Screening, ScreeningFlag
 
 #: Flags a clinician must handle before signing: stops are overridden, the rest acknowledged.
@@ -192,7 +193,7 @@ def _run(
         run_at=timezone.now(),
     )
     carried = _carry_forward(screening, previous)
-    ScreeningFlag.objects.bulk_create(
+    flags = ScreeningFlag.objects.bulk_create(
         ScreeningFlag(
             screening=screening,
             rule_id=f.rule,
@@ -217,6 +218,7 @@ def _run(
             "flags": [f.rule for f in result.flags],
             "carried_forward": sorted(carried),
             "carried_from": str(previous.uuid) if carried and previous else None,
+            "digest": screening_digest(screening, reviews=carried.values(), flags=flags),
         },
     )
     return screening
@@ -415,6 +417,7 @@ def flag_review(
                 "reason_code": reason_code,
                 "reason": reason,
                 "revised": not created,
+                "digest": screening_digest(screening),
             },
         )
     return review
@@ -522,6 +525,7 @@ def screening_sign(
             }
         if reasons:
             detail["incomplete_reasons"] = reasons
+        detail["digest"] = screening_digest(screening)
         audit_record(actor=user, action="screening.sign", target=screening, detail=detail)
     return screening
 
@@ -576,7 +580,11 @@ def screening_amend(*, screening: Screening, user: User, reason: str) -> Intake:
             actor=user,
             action="screening.amend",
             target=screening,
-            detail={"new_intake": str(intake.uuid), "reason": reason},
+            detail={
+                "new_intake": str(intake.uuid),
+                "reason": reason,
+                "digest": screening_digest(screening),
+            },
         )
     return intake
 

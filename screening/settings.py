@@ -163,6 +163,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         prepare_threshold=5 if server_side_binding else None,
     )
 
+# Migrations run as the tables' owner; the app can run as a role that may only append to the
+# audit tables and cannot alter tables or disable triggers (`manage.py database_runtime_role`).
+# When set, `manage.py migrate` connects with this URL instead of DATABASE_URL (same database)
+# and then re-applies the runtime role's grants.
+MIGRATE_DATABASE_URL = env_str("MIGRATE_DATABASE_URL")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -216,6 +222,37 @@ TASKS = {
         "BACKEND": "django_tasks_db.DatabaseBackend",
     }
 }
+
+# The audit trail's anchors outside the database (`screening.core.checkpoints`): signed
+# checkpoints of the chain's length and head, appended to a file the database's administrator
+# does not hold and, optionally, timestamped by an RFC 3161 authority. The signing key is never
+# in the database: PEM text in AUDIT_SIGNING_KEY, or a file (`manage.py audit_keygen` makes
+# one). AUDIT_PUBLIC_KEYS lists public key files or directories of them: keep every old public
+# key there after a rotation. With DEBUG, everything defaults to files under .audit/ (`make run`
+# creates the key); in production a system check warns until they are set.
+_AUDIT_DEV = BASE_DIR / ".audit"
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY")
+AUDIT_SIGNING_KEY_FILE = env_str(
+    "AUDIT_SIGNING_KEY_FILE", str(_AUDIT_DEV / "signing-key.pem") if DEBUG else ""
+)
+AUDIT_PUBLIC_KEYS = env_list("AUDIT_PUBLIC_KEYS", str(_AUDIT_DEV / "public-keys") if DEBUG else "")
+AUDIT_CHECKPOINT_FILE = env_str(
+    "AUDIT_CHECKPOINT_FILE", str(_AUDIT_DEV / "checkpoints.jsonl") if DEBUG else ""
+)
+# A checkpoint every 5 minutes when the chain grew, and after every 1000 events.
+AUDIT_CHECKPOINT_INTERVAL = timedelta(seconds=env_int("AUDIT_CHECKPOINT_INTERVAL_SECONDS", 300))
+AUDIT_CHECKPOINT_EVERY_EVENTS = env_int("AUDIT_CHECKPOINT_EVERY_EVENTS", 1000)
+# An RFC 3161 timestamp authority (e.g. https://freetsa.org/tsr) and the PEM file of its root
+# certificate(s), with which verification checks the tokens.
+AUDIT_TSA_URL = env_str("AUDIT_TSA_URL")
+AUDIT_TSA_CA_FILE = env_str("AUDIT_TSA_CA_FILE")
+AUDIT_TSA_TIMEOUT = env_int("AUDIT_TSA_TIMEOUT_SECONDS", 10)
+# Which records verification recomputes from their rows (`screening.core.records`): each app
+# that writes clinical content names its digests here, since the platform imports no app.
+AUDIT_RECORD_DIGESTS = [
+    "screening.digests.SignedScreenings",
+    "rules.digests.PublishedVersions",
+]
 
 # Sessions end after 15 idle minutes: every request renews the cookie, so only inactivity
 # counts (a shared clinic workstation left signed in locks itself).

@@ -6,8 +6,9 @@ commit for real, and Django empties every table after each one, including what m
 there: the role groups, their permissions, the published default rule set. A transactional test
 that needs that data asks for `serialized_rollback=True`, and Django reloads the migrated database
 as it was serialized when the test database was created; `_snapshot_reload_skips_triggers` makes
-that reload possible. pytest-django runs transactional tests after all others, so the emptying
-never reaches ordinary database tests.
+that reload possible, and the emptying too (the audit tables refuse TRUNCATE). pytest-django
+runs transactional tests after all others, so the emptying never reaches ordinary database
+tests.
 """
 
 from collections.abc import Iterator
@@ -66,8 +67,20 @@ def _snapshot_reload_skips_triggers() -> Iterator[None]:
                 cursor.execute("DELETE FROM django_content_type")
             reload(self, data)
 
+    # The audit tables refuse TRUNCATE (core 0003), which is how Django empties the database
+    # after a transactional test: that emptying runs past the triggers in the same way.
+    operations_class = type(connections[DEFAULT_DB_ALIAS].ops)
+    flush = operations_class.execute_sql_flush
+
+    def flush_without_triggers(self: Any, sql_list: list[str]) -> None:
+        with transaction.atomic(using=self.connection.alias):
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            flush(self, sql_list)
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(creation_class, "deserialize_db_from_string", reload_without_triggers)
+        patch.setattr(operations_class, "execute_sql_flush", flush_without_triggers)
         yield
 
 

@@ -9,28 +9,39 @@ head, on SQLite the database write lock, taken by writing the head row before re
 lock is held until the outermost transaction commits, so services should record their event as
 the last step of their transaction, and a service made of other services records theirs together
 at its end (`audit_together`).
+
+The chain alone does not stop whoever administers the database from rewriting it and recomputing
+every hash: signed checkpoints kept outside the database do (`screening.core.checkpoints`), and
+`audit_verify` holds the chain against them. An append that crosses a multiple of
+`AUDIT_CHECKPOINT_EVERY_EVENTS` queues a checkpoint for the worker once it commits.
 """
 
 import datetime
 import decimal
 import hashlib
 import json
+import logging
 import math
 import re
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, models, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from screening.core.checkpoints import CheckpointError, CheckpointSource, Statement
 from screening.core.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from screening.core.records import RecordCheck, check_records
+
+logger = logging.getLogger(__name__)
 
 ACTION_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 VERIFY_CHUNK_SIZE = 2000
@@ -39,16 +50,43 @@ _held_back: ContextVar[list[AuditEvent] | None] = ContextVar("audit_held_back", 
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One problem `audit_verify` found. `seq` and `event_id` name the first event it concerns
+    when it concerns one (`event_id` None: that event is missing)."""
+
+    message: str
+    seq: int | None = None
+    event_id: int | None = None
+
+
+@dataclass(frozen=True)
 class AuditVerification:
-    """The outcome of `audit_verify`. When `ok` is false the other fields name the first break:
-    `first_broken_id` is None when that event is missing (a deleted tail), and both seq and id
-    are None when the chain head row itself is missing."""
+    """The outcome of `audit_verify`. When `ok` is false, `findings` lists every problem (the
+    chain's first break, then the checkpoints', then each record that no longer matches) and
+    the other fields name the first: `first_broken_id` is None when that event is missing (a
+    deleted tail), and both seq and id are None when the problem is not an event's (the chain
+    head row missing, a checkpoint line edited).
+
+    `chain_broken` says whether the first problem is the chain's own (its walk stopped there).
+    `checkpoints_checked` counts the trusted checkpoints the chain was held against, from
+    `checkpoint_source`; `records_checked` and `records_uncovered` count, by kind, the finished
+    records whose rows were compared with their digest events, and those that have none (they
+    predate record digests). `notes` say what was not checked, and why.
+    """
 
     ok: bool
     events_checked: int
     first_broken_seq: int | None = None
     first_broken_id: int | None = None
     reason: str = ""
+    findings: tuple[Finding, ...] = ()
+    chain_broken: bool = False
+    checkpoints_checked: int = 0
+    checkpoint_source: str = ""
+    latest_checkpoint: Statement | None = None
+    records_checked: Mapping[str, int] = field(default_factory=dict)
+    records_uncovered: Mapping[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 def audit_record(
@@ -152,6 +190,26 @@ def _append(events: list[AuditEvent]) -> None:
         seq, prev_hash = _link(events, head.last_seq, head.last_hash)
         AuditEvent.objects.bulk_create(events)
         AuditChainHead.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=prev_hash)
+        _note_growth(head.last_seq, seq)
+
+
+def _note_growth(before: int, after: int) -> None:
+    """Queue a checkpoint once this transaction commits if the chain just crossed a multiple
+    of `AUDIT_CHECKPOINT_EVERY_EVENTS` (0: never)."""
+    every = getattr(settings, "AUDIT_CHECKPOINT_EVERY_EVENTS", 0)
+    if every > 0 and after // every > before // every:
+        transaction.on_commit(_checkpoint_due)
+
+
+def _checkpoint_due() -> None:
+    # The change has committed: a failure to queue the checkpoint must not turn it into an
+    # error page. The periodic checkpoint comes anyway.
+    try:
+        from screening.core.tasks import checkpoint_soon
+
+        checkpoint_soon()
+    except Exception:
+        logger.exception("could not queue an audit checkpoint")
 
 
 def _link(events: list[AuditEvent], seq: int, prev_hash: str) -> tuple[int, str]:
@@ -194,6 +252,7 @@ def _append_postgresql(events: list[AuditEvent]) -> None:
             head = _lock_chain_head()
             row = (head.last_seq, head.last_hash)
         seq, prev_hash = _link(events, *row)
+        _note_growth(row[0], seq)
         cursor.execute(
             _STORE_SQL,
             [
@@ -217,25 +276,78 @@ def _append_postgresql(events: list[AuditEvent]) -> None:
         event.pk, event._state.adding = ids[event.seq], False
 
 
-def audit_verify(*, chunk_size: int = VERIFY_CHUNK_SIZE) -> AuditVerification:
-    """Walk the whole chain in seq order and report the first event that breaks it.
+def audit_verify(
+    *,
+    chunk_size: int = VERIFY_CHUNK_SIZE,
+    checkpoints: CheckpointSource | None = None,
+    records: bool = True,
+) -> AuditVerification:
+    """Walk the whole chain in seq order, hold it against the signed checkpoints, and compare
+    every finished clinical record with its digest events; report every problem found.
 
     Checks, for each event: seq follows the previous one (nothing deleted or spliced in), its
-    content still hashes to its stored hash (not changed), and its prev_hash is the previous
-    event's hash (not forged); then that the chain head names the last event (tail not
-    deleted, nothing appended behind the writer's back). Rows are streamed `chunk_size` at a
-    time, so memory stays flat however long the trail is.
+    content still hashes to its stored hash (not changed), its prev_hash is the previous
+    event's hash (not forged), and its hash is the head of every checkpoint taken at its seq
+    (not rewritten with recomputed hashes); then that the chain head names the last event and
+    that the chain is at least as long as every checkpoint (no tail deleted, no truncation).
+    The checkpoints themselves must carry good signatures, numbered without gaps, each linked
+    to the one before (see `CheckpointSource.load`). Rows are streamed `chunk_size` at a time,
+    so memory stays flat however long the trail is.
+
+    `checkpoints` says where the checkpoints are and which public keys verify them (default:
+    the settings). No signing key is needed. With `records`, the digests of signed screenings
+    and published rule sets are recomputed from their rows (`screening.core.records`).
 
     Outside a transaction the walk runs in one read-only snapshot, so events committed while it
     runs are neither half-seen nor mistaken for tampering.
     """
+    notes: list[str] = []
+    findings: list[Finding] = []
     # Only the statement that opens a transaction may set its isolation level.
     starts_transaction = connection.get_autocommit()
     with transaction.atomic():
         if starts_transaction and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        return _walk_chain(chunk_size)
+        try:
+            loaded = (checkpoints or CheckpointSource.from_settings()).load()
+        except (CheckpointError, OSError, ValueError) as exc:
+            findings.append(Finding(f"the checkpoints could not be checked: {exc}"))
+            loaded = None
+        statements = loaded.statements if loaded else []
+        checked, chain_break = _walk_chain(chunk_size, statements)
+        record_check = check_records() if records else RecordCheck()
+    if chain_break is not None:
+        findings.insert(0, chain_break)
+    if loaded is not None:
+        findings.extend(Finding(problem.message) for problem in loaded.problems)
+        notes.extend(loaded.notes)
+    findings.extend(
+        Finding(problem.message, problem.seq, problem.event_id) for problem in record_check.problems
+    )
+    for label, count in record_check.uncovered.items():
+        if count:
+            plural = "s predate" if count != 1 else " predates"
+            notes.append(
+                f"{count} {label}{plural} record digests (no event carries one) and could not "
+                "be compared with the chain: `manage.py audit_attest` records their digests now"
+            )
+    first = findings[0] if findings else Finding("")
+    return AuditVerification(
+        ok=not findings,
+        events_checked=checked,
+        first_broken_seq=first.seq,
+        first_broken_id=first.event_id,
+        reason=first.message,
+        findings=tuple(findings),
+        chain_broken=chain_break is not None,
+        checkpoints_checked=len(statements),
+        checkpoint_source=loaded.source if loaded else "",
+        latest_checkpoint=statements[-1] if statements else None,
+        records_checked=record_check.checked,
+        records_uncovered=record_check.uncovered,
+        notes=tuple(notes),
+    )
 
 
 def event_hash(event: AuditEvent) -> str:
@@ -284,24 +396,62 @@ def _lock_chain_head() -> AuditChainHead:
     return heads.get()
 
 
-def _walk_chain(chunk_size: int) -> AuditVerification:
+def _walk_chain(chunk_size: int, statements: list[Statement]) -> tuple[int, Finding | None]:
+    """How many events verify before the first break, and the break (None: no break)."""
+    signed: dict[int, list[Statement]] = {}
+    for statement in statements:
+        signed.setdefault(statement.seq, []).append(statement)
     expected_seq = 1
     prev_hash = GENESIS_HASH
     checked = 0
+    confirmed = 0  # the last seq a checkpoint confirmed
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
         reason = _break_in(event, expected_seq=expected_seq, prev_hash=prev_hash)
         if reason:
-            return AuditVerification(
-                ok=False,
-                events_checked=checked,
-                first_broken_seq=event.seq,
-                first_broken_id=event.pk,
-                reason=reason,
-            )
+            return checked, Finding(reason, event.seq, event.pk)
+        for statement in signed.get(event.seq, ()):
+            if statement.head != event.hash:
+                return checked, _rewritten(statement, event, confirmed)
+            confirmed = event.seq
         prev_hash = event.hash
         expected_seq += 1
         checked += 1
-    return _check_head(last_seq=expected_seq - 1, last_hash=prev_hash, checked=checked)
+    last_seq = expected_seq - 1
+    problem = _check_head(last_seq=last_seq, last_hash=prev_hash)
+    if problem is None and statements:
+        longest = max(statements, key=lambda statement: statement.seq)
+        if longest.seq > last_seq:
+            problem = _shortened(longest, last_seq)
+    return checked, problem
+
+
+def _rewritten(statement: Statement, event: AuditEvent, confirmed: int) -> Finding:
+    """The chain disagrees with checkpoint `statement` at `event`: somewhere after the last
+    confirmed seq, an event was changed and every later hash recomputed."""
+    first = confirmed + 1
+    where = f"seq {first}" if first == event.seq else f"seq {first} to {event.seq}"
+    return _broken(
+        first,
+        f"checkpoint #{statement.number}, signed {statement.at}, has event {event.seq} "
+        f"hashing to {statement.head[:16]}…, but the database's event {event.seq} hashes to "
+        f"{event.hash[:16]}…: the trail was rewritten at {where} (after seq {confirmed}, the "
+        "last a checkpoint confirms) and the later hashes recomputed",
+    )
+
+
+def _shortened(statement: Statement, last_seq: int) -> Finding:
+    if last_seq == 0:
+        what = "the trail is empty"
+        how = "every event was deleted (or the table truncated) and the chain head reset"
+    else:
+        what = f"the trail ends at seq {last_seq}"
+        how = f"events {last_seq + 1} to {statement.seq} were deleted and the chain head moved back"
+    return Finding(
+        f"{what}, but checkpoint #{statement.number}, signed {statement.at}, has "
+        f"{statement.seq} events: {how}",
+        last_seq + 1,
+        None,
+    )
 
 
 def _break_in(event: AuditEvent, *, expected_seq: int, prev_hash: str) -> str:
@@ -321,50 +471,37 @@ def _break_in(event: AuditEvent, *, expected_seq: int, prev_hash: str) -> str:
     return ""
 
 
-def _check_head(*, last_seq: int, last_hash: str, checked: int) -> AuditVerification:
-    """Whether the chain head names the last event the walk reached (seq and hash)."""
+def _check_head(*, last_seq: int, last_hash: str) -> Finding | None:
+    """Why the chain head does not name the last event the walk reached, or None."""
     head = AuditChainHead.objects.filter(pk=AuditChainHead.SINGLETON_ID).first()
     if head is None:
         if last_seq == 0:
-            return AuditVerification(ok=True, events_checked=0)
-        return AuditVerification(
-            ok=False,
-            events_checked=checked,
-            reason=f"the chain head row is missing but {last_seq} events exist",
-        )
+            return None
+        return Finding(f"the chain head row is missing but {last_seq} events exist")
     if head.last_seq > last_seq:
         return _broken(
-            checked,
             last_seq + 1,
             f"the chain head says the last event is seq {head.last_seq}, but the trail ends at "
             f"seq {last_seq}: events after seq {last_seq} were deleted",
         )
     if head.last_seq < last_seq:
         return _broken(
-            checked,
             head.last_seq + 1,
             f"the chain head says the last event is seq {head.last_seq}, but the trail continues "
             f"to seq {last_seq}: events were added without going through audit_record",
         )
     if head.last_hash != last_hash:
         return _broken(
-            checked,
             last_seq,
             "the chain head's hash does not match the last event: the event was replaced",
         )
-    return AuditVerification(ok=True, events_checked=checked)
+    return None
 
 
-def _broken(checked: int, seq: int, reason: str) -> AuditVerification:
-    """A failed verification at `seq`, naming the event's id when that row exists."""
+def _broken(seq: int, reason: str) -> Finding:
+    """A break at `seq`, naming the event's id when that row exists."""
     event_id = AuditEvent.objects.filter(seq=seq).values_list("pk", flat=True).first()
-    return AuditVerification(
-        ok=False,
-        events_checked=checked,
-        first_broken_seq=seq,
-        first_broken_id=event_id,
-        reason=reason,
-    )
+    return Finding(reason, seq, event_id)
 
 
 def _json_snapshot(value: Any, *, path: str) -> Any:

@@ -4,8 +4,13 @@ which object.
 Rows are written only through `screening.core.audit.audit_record`, which links each event to the
 one before it and keeps `AuditChainHead` in step; `screening.core.audit.audit_verify` walks the
 chain. The database refuses UPDATE and DELETE on `AuditEvent` (migration
-`screening.0003_auditevent_append_only`). The tables keep the names they had when these models
-lived in the screening app.
+`screening.0003_auditevent_append_only`), TRUNCATE on every audit table, and moving the chain
+head backwards (`core.0002`). The tables keep the names they had when these models lived in the
+screening app.
+
+`AuditCheckpoint` rows are signed statements of the chain's length and head hash
+(`screening.core.checkpoints`); each is also appended to a sink outside the database, which is
+what verification trusts.
 """
 
 from django.conf import settings
@@ -81,3 +86,43 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head at seq {self.last_seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement that the chain had `seq` events ending in `head_hash` at `created_at`.
+
+    Written by `screening.core.checkpoints.audit_checkpoint` with an Ed25519 key that is not in
+    the database, and appended to the outside sinks (a JSON-lines file; optionally an RFC 3161
+    timestamp authority, whose token is kept here too). Numbers run from 1 without gaps and each
+    checkpoint names the digest of the one before it (`prev_digest`), so the checkpoints form a
+    chain of their own. Append-only in the database, like the events.
+    """
+
+    number = models.PositiveBigIntegerField(unique=True, editable=False)
+    seq = models.PositiveBigIntegerField(
+        editable=False, help_text="The chain's length: the seq of its last event (0 when empty)."
+    )
+    head_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(editable=False)
+    key_id = models.CharField(
+        max_length=32, editable=False, help_text="Which public key verifies the signature."
+    )
+    prev_digest = models.CharField(
+        max_length=64, editable=False, help_text="SHA-256 of the previous checkpoint's statement."
+    )
+    signature = models.CharField(max_length=100, editable=False, help_text="Ed25519, base64.")
+    timestamp_token = models.TextField(
+        blank=True, editable=False, help_text="The RFC 3161 timestamp response, base64, if any."
+    )
+
+    class Meta:
+        db_table = "screening_auditcheckpoint"
+        ordering = ("number",)
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="auditcheckpoint_number_from_1"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.number} at seq {self.seq}"

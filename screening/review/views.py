@@ -191,7 +191,8 @@ def audit_log(request: SignedInRequest) -> HttpResponse:
 @require_GET
 @permission_required("core.view_auditevent")
 def audit_verify_page(request: SignedInRequest) -> HttpResponse:
-    """Walk the hash chain now and say whether it is intact, or where it first breaks."""
+    """Verify the audit trail now (the chain, the checkpoints outside the database, the signed
+    records) and say whether it is intact, or where it first breaks and what else is wrong."""
     verification = audit_verify()
     broken_url = ""
     if verification.first_broken_seq is not None:
@@ -200,7 +201,11 @@ def audit_verify_page(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "screening/review/audit_verify.html",
-        {"verification": verification, "broken_url": broken_url},
+        {
+            "verification": verification,
+            "broken_url": broken_url,
+            "more_findings": verification.findings[1:],
+        },
     )
 
 

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from django.core.checks import run_checks
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -27,3 +29,21 @@ def test_a_missing_secret_key_is_reported_by_its_system_check(tmp_path):
     assert "screening.E001" in run.stderr
     assert "Set the SECRET_KEY environment variable" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_production_without_audit_anchors_is_warned(settings):
+    settings.AUDIT_SIGNING_KEY = settings.AUDIT_SIGNING_KEY_FILE = ""
+    settings.AUDIT_CHECKPOINT_FILE = ""
+
+    ids = {problem.id for problem in run_checks(include_deployment_checks=True)}
+
+    assert {"screening.W101", "screening.W102"} <= ids
+
+
+def test_an_audit_signing_key_that_cannot_be_read_is_warned(settings, tmp_path):
+    settings.AUDIT_SIGNING_KEY = ""
+    settings.AUDIT_SIGNING_KEY_FILE = str(tmp_path / "missing.pem")
+
+    (problem,) = [p for p in run_checks() if p.id == "screening.W103"]
+
+    assert "audit_keygen" in problem.msg

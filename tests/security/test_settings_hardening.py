@@ -13,6 +13,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from screening.core.checkpoints import generate_key_pair
+
 pytestmark = pytest.mark.django_db
 
 
@@ -34,6 +36,8 @@ def csp_directives(response) -> dict[str, list[str]]:
     SECURE_SSL_REDIRECT=True,
     SECURE_HSTS_SECONDS=31536000,
     SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
+    AUDIT_SIGNING_KEY=generate_key_pair()[0].decode(),
+    AUDIT_CHECKPOINT_FILE="/var/lib/screening-audit/checkpoints.jsonl",
 )
 def test_deployment_checks_pass_with_production_settings():
     problems = run_checks(include_deployment_checks=True)

@@ -53,7 +53,7 @@ def remove_columns(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("screening", "0013_reviewers_use_the_reviewer_desk"),
+        ("screening", "0014_flags_and_reviews_locked_when_signed"),
     ]
 
     operations = [

@@ -1,0 +1,97 @@
+"""Background work of the platform: signing audit checkpoints, through Django's Tasks API.
+
+Run by `manage.py db_worker`, never by a thread of the web process. Two tasks:
+
+- `audit_checkpoint_periodic` writes a checkpoint when the chain grew since the last one, then
+  queues itself again `AUDIT_CHECKPOINT_INTERVAL` later (default 5 minutes). At most one run
+  waits at a time. `manage.py audit_checkpoint --schedule` (run by `make run`, and by a deploy)
+  starts it; so does the first checkpoint queued after N events.
+- `audit_checkpoint_after_events` is queued, after the commit, by the append that crosses a
+  multiple of `AUDIT_CHECKPOINT_EVERY_EVENTS` (default 1000), unless one is already waiting.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+
+from screening.core.checkpoints import audit_checkpoint, checkpoints_configured
+from screening.core.models import AuditCheckpoint
+
+logger = logging.getLogger(__name__)
+
+#: Queuing checkpoint tasks takes turns on this advisory lock (not the writers' one, so a
+#: request that queues a task never waits for a checkpoint being signed and timestamped).
+SCHEDULE_LOCK = 0x5C7EE1_A0D2
+
+
+@task()
+def audit_checkpoint_periodic() -> dict[str, Any] | None:
+    """Write a checkpoint if the chain grew since the last one; queue the next run."""
+    try:
+        return _summary(audit_checkpoint(only_if_changed=True))
+    finally:
+        schedule_periodic_checkpoints()
+
+
+@task()
+def audit_checkpoint_after_events() -> dict[str, Any] | None:
+    """Write a checkpoint now: N more events were appended."""
+    return _summary(audit_checkpoint(only_if_changed=True))
+
+
+def schedule_periodic_checkpoints(*, delay: datetime.timedelta | None = None) -> bool:
+    """Queue `audit_checkpoint_periodic` to run after `delay` (default the interval) unless a
+    run of it is already waiting; return whether this queued one."""
+    backend = audit_checkpoint_periodic.get_backend()
+    if not backend.supports_defer:  # an immediate backend would run it now, and again, forever
+        return False
+    interval = getattr(settings, "AUDIT_CHECKPOINT_INTERVAL", datetime.timedelta(minutes=5))
+    with transaction.atomic():
+        _lock_schedule()
+        if _waiting(audit_checkpoint_periodic.module_path):
+            return False
+        run_after = timezone.now() + (interval if delay is None else delay)
+        audit_checkpoint_periodic.using(run_after=run_after).enqueue()
+    return True
+
+
+def checkpoint_soon() -> None:
+    """Queue a checkpoint for the worker, unless one is already waiting, and make sure the
+    periodic checkpoints are scheduled. Does nothing when no signing key is configured."""
+    if not checkpoints_configured():
+        return
+    with transaction.atomic():
+        _lock_schedule()
+        if not _waiting(audit_checkpoint_after_events.module_path):
+            audit_checkpoint_after_events.enqueue()
+    schedule_periodic_checkpoints()
+
+
+def _waiting(task_path: str) -> bool:
+    """Whether a run of the task is queued and not started (with the database task backend;
+    other backends cannot say, so never)."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(audit_checkpoint_periodic.get_backend(), DatabaseBackend):
+        return False
+    return DBTaskResult.objects.filter(task_path=task_path, status=TaskResultStatus.READY).exists()
+
+
+def _lock_schedule() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEDULE_LOCK])
+
+
+def _summary(checkpoint: AuditCheckpoint | None) -> dict[str, Any] | None:
+    if checkpoint is None:
+        return None
+    return {"number": checkpoint.number, "seq": checkpoint.seq}
