@@ -68,8 +68,8 @@ def test_bootstrap_styles_load_from_static(page: Page, live_server, login, revie
         "element => getComputedStyle(element).paddingLeft"
     )
     # Unstyled, the navbar is transparent and a button has the browser's 6px padding;
-    # Bootstrap makes them its primary blue and `.btn-sm`'s 0.5rem.
-    assert navbar_background == "rgb(13, 110, 253)"
+    # Bootstrap makes `.btn-sm`'s 0.5rem, and app.css darkens its primary blue for contrast.
+    assert navbar_background == "rgb(10, 88, 202)"
     assert button_padding == "8px"
     stylesheet = page.request.get(f"{live_server.url}/static/vendor/bootstrap/bootstrap.min.css")
     assert stylesheet.ok
