@@ -411,7 +411,8 @@ def _walk_chain(chunk_size: int, statements: list[Statement]) -> tuple[int, Find
             return checked, Finding(reason, event.seq, event.pk)
         for statement in signed.get(event.seq, ()):
             if statement.head != event.hash:
-                return checked, _rewritten(statement, event, confirmed)
+                # Only the events up to the last confirmed checkpoint can be vouched for.
+                return confirmed, _rewritten(statement, event, confirmed)
             confirmed = event.seq
         prev_hash = event.hash
         expected_seq += 1
@@ -445,7 +446,12 @@ def _shortened(statement: Statement, last_seq: int) -> Finding:
         how = "every event was deleted (or the table truncated) and the chain head reset"
     else:
         what = f"the trail ends at seq {last_seq}"
-        how = f"events {last_seq + 1} to {statement.seq} were deleted and the chain head moved back"
+        gone = (
+            f"event {statement.seq} was"
+            if statement.seq == last_seq + 1
+            else f"events {last_seq + 1} to {statement.seq} were"
+        )
+        how = f"{gone} deleted and the chain head moved back"
     return Finding(
         f"{what}, but checkpoint #{statement.number}, signed {statement.at}, has "
         f"{statement.seq} events: {how}",
