@@ -327,10 +327,11 @@ def audit_verify(
     )
     for label, count in record_check.uncovered.items():
         if count:
-            plural = "s predate" if count != 1 else " predates"
+            plural = "s have" if count != 1 else " has"
             notes.append(
-                f"{count} {label}{plural} record digests (no event carries one) and could not "
-                "be compared with the chain: `manage.py audit_attest` records their digests now"
+                f"{count} {label}{plural} no event carrying a digest (finished before record "
+                "digests existed, or their events are gone) and could not be compared with the "
+                "chain: `manage.py audit_attest` records the digests of those that predate them"
             )
     first = findings[0] if findings else Finding("")
     return AuditVerification(
