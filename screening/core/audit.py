@@ -327,10 +327,11 @@ def audit_verify(
     )
     for label, count in record_check.uncovered.items():
         if count:
-            plural = "s predate" if count != 1 else " predates"
+            plural = "s have" if count != 1 else " has"
             notes.append(
-                f"{count} {label}{plural} record digests (no event carries one) and could not "
-                "be compared with the chain: `manage.py audit_attest` records their digests now"
+                f"{count} {label}{plural} no event carrying a digest (finished before record "
+                "digests existed, or their events are gone) and could not be compared with the "
+                "chain: `manage.py audit_attest` records the digests of those that predate them"
             )
     first = findings[0] if findings else Finding("")
     return AuditVerification(
@@ -411,7 +412,8 @@ def _walk_chain(chunk_size: int, statements: list[Statement]) -> tuple[int, Find
             return checked, Finding(reason, event.seq, event.pk)
         for statement in signed.get(event.seq, ()):
             if statement.head != event.hash:
-                return checked, _rewritten(statement, event, confirmed)
+                # Only the events up to the last confirmed checkpoint can be vouched for.
+                return confirmed, _rewritten(statement, event, confirmed)
             confirmed = event.seq
         prev_hash = event.hash
         expected_seq += 1
@@ -445,7 +447,12 @@ def _shortened(statement: Statement, last_seq: int) -> Finding:
         how = "every event was deleted (or the table truncated) and the chain head reset"
     else:
         what = f"the trail ends at seq {last_seq}"
-        how = f"events {last_seq + 1} to {statement.seq} were deleted and the chain head moved back"
+        gone = (
+            f"event {statement.seq} was"
+            if statement.seq == last_seq + 1
+            else f"events {last_seq + 1} to {statement.seq} were"
+        )
+        how = f"{gone} deleted and the chain head moved back"
     return Finding(
         f"{what}, but checkpoint #{statement.number}, signed {statement.at}, has "
         f"{statement.seq} events: {how}",

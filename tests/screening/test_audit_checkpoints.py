@@ -369,6 +369,7 @@ def test_change_and_rehash_is_detected_at_the_first_event_no_checkpoint_confirms
     assert (result.first_broken_seq, result.first_broken_id) == (5, trail[4].pk)
     assert "checkpoint #2" in result.reason
     assert "rewritten at seq 5 to 7" in result.reason
+    assert result.events_checked == 4  # what checkpoint #1 still vouches for
     _, error = verify(anchors)
     assert f"audit trail broken at event seq 5 (id {trail[4].pk})" in error
 
@@ -396,7 +397,7 @@ def test_deleting_the_tail_and_moving_the_head_back_is_detected(trail, anchors):
     assert not result.ok
     assert (result.first_broken_seq, result.first_broken_id) == (8, None)
     assert "the trail ends at seq 7, but checkpoint #3" in result.reason
-    assert "has 8 events" in result.reason
+    assert "has 8 events: event 8 was deleted and the chain head moved back" in result.reason
     _, error = verify(anchors)
     assert "audit trail broken at event seq 8 (row missing)" in error
 

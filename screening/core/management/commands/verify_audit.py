@@ -117,9 +117,9 @@ def problems(result: AuditVerification) -> list[str]:
         row = "row missing" if result.first_broken_id is None else f"id {result.first_broken_id}"
         where += f" at event seq {result.first_broken_seq} ({row})"
     if result.chain_broken:
-        walked = f"{result.events_checked} events before it verified"
+        walked = f". {result.events_checked} events before it verified"
     else:
-        walked = f"the hash chain itself holds ({result.events_checked} events)"
-    lines = [f"{where}: {result.reason}. {walked}."]
+        walked = f"; the hash chain itself holds ({result.events_checked} events)"
+    lines = [f"{where}: {result.reason}{walked}."]
     lines.extend(f"  also: {finding.message}" for finding in result.findings[1:])
     return lines
