@@ -166,8 +166,8 @@ def _run(
 
     Reviews of the run this one replaces (the intake's latest run, or for an amendment the
     signed screening it amends) are carried forward for every flag that fired again with the
-    same severity and the same reasons; flags that are new or whose reasons changed need a
-    fresh review."""
+    same severity, the same reasons and the same rule text; flags that are new, or whose
+    reasons or rule changed, need a fresh review."""
     previous = intake.screenings.order_by("-run_at", "-pk").first() or intake.amends
     try:
         facts = intake_facts(intake, screening_date=screening_date, trials=trials)
@@ -226,7 +226,9 @@ def _run(
 
 def _carry_forward(screening: Screening, previous: Screening | None) -> dict[str, FlagReview]:
     """Copy onto `screening` the reviews of `previous` whose flags fired again with the same
-    severity and the same reasons (`because`), each linked to the review it repeats."""
+    severity, the same reasons (`because`) and the same rule text (a new rule-set version may
+    reword or change a rule: the clinician reviewed what they were shown), each linked to the
+    review it repeats."""
     if previous is None:
         return {}
     before = previous.outcome
@@ -237,6 +239,8 @@ def _carry_forward(screening: Screening, previous: Screening | None) -> dict[str
             continue
         if now.severity != then.severity or tuple(now.because) != tuple(then.because):
             continue
+        if screening.rule_texts.get(review.rule_id) != previous.rule_texts.get(review.rule_id):
+            continue  # a new rule-set version reworded or changed the rule: review it afresh
         carried[review.rule_id] = FlagReview(
             screening=screening,
             rule_id=review.rule_id,
