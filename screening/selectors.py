@@ -7,8 +7,12 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from rules.models import RuleSetVersion
+from screening.core.pagination import Key, aware_datetime
 from screening.core.permissions import has_perm
 from screening.models import Screening
+
+#: Screening lists page by (run_at, id): the index every list of screenings leads with.
+RUN_KEYS = (Key("run_at", aware_datetime), Key("id", int))
 
 
 def screenings_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Screening]:

@@ -67,7 +67,7 @@ def result_page_context(
     links_to_intake = (
         is_clinician and intake.status == Intake.Status.DRAFT and not screening.is_signed
     )
-    missing = [_missing_row(item, texts, facts) for item in outcome.missing]
+    missing = missing_rows(screening)
     can_act = is_clinician and is_open
     required = services.sign_off(screening) if is_open else None
     if can_act and required is not None and sign_form is None:

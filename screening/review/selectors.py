@@ -21,11 +21,11 @@ from screening.core.pagination import (
     Key,
     KeysetPaginator,
     Page,
-    aware_datetime,
     day_start,
 )
 from screening.core.permissions import has_perm
 from screening.models import FlagReview, Screening, ScreeningFlag
+from screening.selectors import RUN_KEYS
 
 __all__ = ["InvalidCursor", "Page"]
 
@@ -33,8 +33,6 @@ User = AbstractBaseUser | AnonymousUser
 PAGE_SIZE = 50
 #: What the reviewer's desk asks of a user (granted to reviewers by migration 0012).
 REVIEWER_PERMISSION = "screening.review_screening"
-#: Screenings page by (run_at, id), the index every reviewer filter leads with.
-RUN_KEYS = (Key("run_at", aware_datetime), Key("id", int))
 #: Audit events page by seq, newest first.
 SEQ_KEYS = (Key("seq", int),)
 

@@ -31,14 +31,11 @@ from screening.api.schemas import (
 )
 from screening.core.audit import audit_record, audit_view
 from screening.core.errors import InputInvalid
-from screening.core.pagination import InvalidCursor, Key, KeysetPaginator, aware_datetime, day_start
+from screening.core.pagination import InvalidCursor, KeysetPaginator, day_start
 from screening.models import FlagReview, Screening
-from screening.selectors import screening_for, screenings_visible_to
+from screening.selectors import RUN_KEYS, screening_for, screenings_visible_to
 
 router = Router(tags=["screenings"])
-
-#: The API's list pages by (run_at, id), newest first: the index the reviewer's list uses.
-RUN_KEYS = (Key("run_at", aware_datetime), Key("id", int))
 
 
 @router.post(
