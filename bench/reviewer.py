@@ -1,15 +1,17 @@
 """Reviewers' list at scale: first page and filtered pages at 10,000 and 1,000,000 screenings.
 
     DATABASE_URL=postgres://… SECRET_KEY=… python bench/reviewer.py [--sizes 10000 1000000]
-        [--repeat 30] [--keepdb]
+        [--repeat 30] [--keepdb] [--smoke]
 
-Creates a throwaway PostgreSQL database `bench_reviewer` (migrated like a test database, dropped
-at the end unless --keepdb), and for each size in turn tops it up to that many screenings with
-one `INSERT … SELECT generate_series` (and one more for their `ScreeningFlag` rows), then times
+Creates a throwaway PostgreSQL database `bench_reviewer_<name>` beside the one DATABASE_URL
+names (migrated like a test database, dropped at the end unless --keepdb), and for each size in
+turn tops it up to that many screenings with one `INSERT … SELECT generate_series` (and one more
+for their `ScreeningFlag` rows), then times
 the list page through the test client, as a signed-in reviewer: unfiltered first page, a page
 filtered by rule fired + signed, and the overridden-stop filter. Prints p50/p95 per page and the
 EXPLAIN ANALYZE execution time of each page's query; the last line is
 `reviewer: list p95 ratio 1M/10k = R` (largest size over smallest).
+`--smoke` (run by the test suite) does the same with 30 and 90 screenings and 2 timings each.
 
 Synthetic screenings carry a trimmed result (disposition and flags, as computed for the clinical
 vignettes under version 1) and empty facts and rule text: the list never reads those.
@@ -205,12 +207,15 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keepdb", action="store_true", help="keep the bench database")
+    parser.add_argument("--smoke", action="store_true", help="seconds, tiny data: proves the bench still runs (the test suite runs it)")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.repeat = [30, 90], 2
 
     database = settings.DATABASES["default"]
     if connection.vendor != "postgresql":
         sys.exit("bench/reviewer.py needs PostgreSQL: set DATABASE_URL=postgres://…")
-    database["TEST"] = {**database.get("TEST", {}), "NAME": "bench_reviewer"}
+    database["TEST"] = {**database.get("TEST", {}), "NAME": f"bench_reviewer_{database['NAME']}"}
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.keepdb)
     p95s: dict[int, float] = {}

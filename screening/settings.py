@@ -196,6 +196,16 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # hash of it (`screening.core.lockout`), and masks these parameters in its log lines and in the
 # request data it stores with each attempt.
 AXES_USERNAME_CALLABLE = "screening.core.lockout.axes_username"
+# Password spraying (one password against many accounts) is slowed by a second limit: this
+# many failures from one address, whatever the usernames, lock that address for the cool-off
+# time. High enough for a clinic whose staff share one address behind NAT.
+AXES_HANDLER = "screening.core.lockout.SignInLockoutHandler"
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env_int("SIGN_IN_ADDRESS_FAILURE_LIMIT", 30)
+# Behind a reverse proxy, the addresses (or networks) of the proxies whose X-Forwarded-For is
+# believed: lock-out and the audit trail then see the real client (`screening.core.clientip`).
+# Unset, the connection's own address counts and X-Forwarded-For is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+AXES_CLIENT_IP_CALLABLE = "screening.core.clientip.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
 AXES_VERBOSE = False
 

@@ -3,8 +3,9 @@
 Failed logins record the attempted username only when it names an existing account: then it is
 a staff account name, not patient data. Whatever else was typed into the username box (often a
 password typed one field too early) is never stored, and neither is the password, since the
-audit trail can never be cleaned. The client address is REMOTE_ADDR, the connection's own
-address; X-Forwarded-For is ignored because any client can write it, which would let an
+audit trail can never be cleaned. The client address is the connection's own address, or
+behind a proxy listed in TRUSTED_PROXIES the client it forwarded (`screening.core.clientip`);
+otherwise X-Forwarded-For is ignored, because any client can write it, which would let an
 attacker choose what the trail says.
 """
 
@@ -16,6 +17,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from screening.core.audit import audit_record
+from screening.core.clientip import client_ip as _client_ip
 
 USER_OBJECT_TYPE = "auth.user"
 
@@ -72,7 +74,3 @@ def audit_login_failed(
     )
 
 
-def _client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
