@@ -431,11 +431,13 @@ class _FormParser(HTMLParser):
 
 
 def forms_of(page: str, url: str) -> list[Form]:
-    """The forms of the page at `url` (a form without an action posts to its page's URL)."""
+    """The forms of the page at `url` (a form without an action posts to its page's URL). An
+    action's fragment (`…/sign/#sign-off`, where the browser lands after an error) is not sent
+    to the server, so it is dropped, as a browser drops it."""
     parser = _FormParser()
     parser.feed(page)
     for form in parser.forms:
-        form.action = form.action or url
+        form.action = (form.action or url).split("#", 1)[0]
     return parser.forms
 
 
