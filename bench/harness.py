@@ -87,6 +87,8 @@ def server_environment(url: str) -> dict[str, str]:
         "SECURE_COOKIES": "false",
         "SECURE_SSL_REDIRECT": "false",
         "BEHIND_TLS_PROXY": "false",
+        # Gunicorn's sync workers, one thread each: each keeps its connection, as production.
+        "CONN_MAX_AGE": "600",
     }
 
 

@@ -141,10 +141,15 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "screening.wsgi.application"
 
+# Connections close at the end of each request unless CONN_MAX_AGE says how many seconds to keep
+# them. `runserver` (what `make run` starts) serves each request in a new thread, and a thread's
+# kept connection outlives the thread: with persistent connections it ran PostgreSQL out of
+# connection slots. Under gunicorn's sync workers (one thread each), set CONN_MAX_AGE=600 to
+# reuse each worker's connection; health checks drop a connection the server closed.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("CONN_MAX_AGE", 600),
+        conn_max_age=env_int("CONN_MAX_AGE", 0),
         conn_health_checks=True,
     )
 }
