@@ -48,7 +48,11 @@ def main() -> None:
     parser.add_argument(
         "--vignettes", type=Path, default=ROOT.parent / "shared" / "clinical" / "vignettes"
     )
-    parser.add_argument("--smoke", action="store_true", help="seconds, tiny data: proves the bench still runs (the test suite runs it)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds, tiny data: proves the bench still runs (the test suite runs it)",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.seconds = 0.05

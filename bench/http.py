@@ -177,7 +177,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--keep-db", action="store_true", help=f"reuse and keep {DATABASE}")
     parser.add_argument("--logs", type=Path, help="gunicorn's logs (default: a new temp dir)")
-    parser.add_argument("--smoke", action="store_true", help="seconds, tiny data: proves the bench still runs (the test suite runs it)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds, tiny data: proves the bench still runs (the test suite runs it)",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.requests, args.concurrency, args.rounds, args.workers = 6, 2, 1, 1

@@ -153,7 +153,11 @@ def main() -> None:
     parser.add_argument(
         "--keepdb", action="store_true", help="keep the bench database (and its screenings)"
     )
-    parser.add_argument("--smoke", action="store_true", help="seconds, tiny data: proves the bench still runs (the test suite runs it)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds, tiny data: proves the bench still runs (the test suite runs it)",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.screenings = 60

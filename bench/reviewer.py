@@ -205,7 +205,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keepdb", action="store_true", help="keep the bench database")
-    parser.add_argument("--smoke", action="store_true", help="seconds, tiny data: proves the bench still runs (the test suite runs it)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds, tiny data: proves the bench still runs (the test suite runs it)",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.sizes, args.repeat = [30, 90], 2

@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who changes an account's roles, flags or password, for the audit trail.
+    "screening.core.accounts.ActingUserMiddleware",
     # Before the login redirect: a form sent after the session ended is kept for the sign-in.
     "screening.core.held.HoldPostAcrossSignInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -211,6 +213,11 @@ SIGN_IN_ADDRESS_FAILURE_LIMIT = env_int("SIGN_IN_ADDRESS_FAILURE_LIMIT", 30)
 # Unset, the connection's own address counts and X-Forwarded-For is ignored.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 AXES_CLIENT_IP_CALLABLE = "screening.core.clientip.client_ip"
+
+# Personal API tokens expire: this many days after creation unless the creator picks fewer or
+# more (up to the maximum). A password change or deactivation revokes them all.
+API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 90)
+API_TOKEN_MAX_LIFETIME_DAYS = env_int("API_TOKEN_MAX_LIFETIME_DAYS", 365)
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
 AXES_VERBOSE = False
 

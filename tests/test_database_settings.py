@@ -107,7 +107,8 @@ def test_the_development_server_does_not_keep_a_connection_per_request():
             try:
                 urllib.request.urlopen(call, timeout=10)  # noqa: S310  (a local http URL)
             except urllib.error.HTTPError as error:
-                assert error.code == 401
+                status = error.code
+                assert status == 401
                 requests += 1
             except urllib.error.URLError:
                 assert time.monotonic() < deadline, "runserver did not start"
