@@ -1,6 +1,6 @@
 """Engine throughput: the public vignettes' facts evaluated in a loop under the default rule set.
 
-    python bench/engine.py [--seconds S] [--vignettes DIR]
+    python bench/engine.py [--seconds S] [--vignettes DIR] [--smoke]
 
 Prints evaluations per second with facts validation included, then excluded, on one core
 (single thread). The last line is `engine: N evaluations/s` (validation included).
@@ -48,7 +48,14 @@ def main() -> None:
     parser.add_argument(
         "--vignettes", type=Path, default=ROOT.parent / "shared" / "clinical" / "vignettes"
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds, tiny data: proves the bench still runs (the test suite runs it)",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds = 0.05
 
     ruleset = compile_ruleset(tomllib.loads((ROOT / "rules/data/ketamine-v1.toml").read_text()))
     documents = [json.loads(p.read_text())["facts"] for p in sorted(args.vignettes.glob("*.json"))]

@@ -2,7 +2,7 @@
 database, gunicorn serving the project on 127.0.0.1 with the bench settings, and a small
 browser-like client (cookies, CSRF token, form posts, no redirects followed unless asked).
 
-    url = harness.database_url("screening_bench_http")
+    url = harness.database_url(harness.sibling_database("bench_http"))
     harness.prepare_database(url, keep=False)       # (re)created, migrated, Django set up here
     with harness.Server(url, logs=Path(...)) as server:
         client = harness.Client(server.port)
@@ -60,10 +60,19 @@ class BenchError(Exception):
 
 def database_url(name: str) -> str:
     """DATABASE_URL (or the local default) with its database name replaced by `name`."""
+    return urlsplit(_base_url())._replace(path=f"/{name}").geturl()
+
+
+def sibling_database(suffix: str) -> str:
+    """The name of a bench database beside the one DATABASE_URL names: `<that name>_<suffix>`
+    (`screening_soak` with the default), so that benches run for different checkouts, or by
+    test suites on different databases, never share one."""
+    return f"{urlsplit(_base_url()).path.lstrip('/') or 'screening'}_{suffix}"
+
+
+def _base_url() -> str:
     base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")):
-        base = DEFAULT_DATABASE_URL
-    return urlsplit(base)._replace(path=f"/{name}").geturl()
+    return base if base.startswith(("postgres://", "postgresql://")) else DEFAULT_DATABASE_URL
 
 
 def server_environment(url: str) -> dict[str, str]:
@@ -78,6 +87,8 @@ def server_environment(url: str) -> dict[str, str]:
         "SECURE_COOKIES": "false",
         "SECURE_SSL_REDIRECT": "false",
         "BEHIND_TLS_PROXY": "false",
+        # Gunicorn's sync workers, one thread each: each keeps its connection, as production.
+        "CONN_MAX_AGE": "600",
     }
 
 
@@ -422,11 +433,13 @@ class _FormParser(HTMLParser):
 
 
 def forms_of(page: str, url: str) -> list[Form]:
-    """The forms of the page at `url` (a form without an action posts to its page's URL)."""
+    """The forms of the page at `url` (a form without an action posts to its page's URL). An
+    action's fragment (`…/sign/#sign-off`, where the browser lands after an error) is not sent
+    to the server, so it is dropped, as a browser drops it."""
     parser = _FormParser()
     parser.feed(page)
     for form in parser.forms:
-        form.action = form.action or url
+        form.action = (form.action or url).split("#", 1)[0]
     return parser.forms
 
 

@@ -1,7 +1,7 @@
 """Over HTTP: the intake submit and the result page against the framework floor.
 
     .venv/bin/python bench/http.py [--requests N] [--concurrency C] [--rounds R] [--workers W]
-        [--keep-db] [--logs DIR]
+        [--keep-db] [--logs DIR] [--smoke]
 
 Creates the PostgreSQL database `screening_bench_http` next to the one DATABASE_URL names
 (default postgres://postgres@127.0.0.1:5432/…; dropped and created afresh, reused with
@@ -46,7 +46,7 @@ from dataclasses import dataclass, field  # noqa: E402
 from bench import harness  # noqa: E402
 from bench.harness import Client, Response, Vignette, expect, redirect_target  # noqa: E402
 
-DATABASE = "screening_bench_http"
+DATABASE = harness.sibling_database("bench_http")
 WARM_UP = 2
 
 
@@ -177,7 +177,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--keep-db", action="store_true", help=f"reuse and keep {DATABASE}")
     parser.add_argument("--logs", type=Path, help="gunicorn's logs (default: a new temp dir)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds, tiny data: proves the bench still runs (the test suite runs it)",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.requests, args.concurrency, args.rounds, args.workers = 6, 2, 1, 1
     if min(args.requests, args.concurrency, args.rounds) < 1 or args.rounds > args.requests:
         parser.error("--requests, --concurrency and --rounds must be at least 1, rounds ≤ requests")
 

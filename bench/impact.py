@@ -1,6 +1,6 @@
 """Impact preview throughput: N past screenings re-evaluated under a draft, as the worker runs it.
 
-    DATABASE_URL=postgres://… SECRET_KEY=… python bench/impact.py [--screenings N] [--keepdb]
+    DATABASE_URL=postgres://… SECRET_KEY=… python bench/impact.py [--screenings N] [--keepdb] [--smoke]
 
 Creates a throwaway database next to the one DATABASE_URL names (`bench_impact_<name>`,
 migrated like a test database, dropped at the end unless --keepdb), fills it with N synthetic
@@ -153,7 +153,14 @@ def main() -> None:
     parser.add_argument(
         "--keepdb", action="store_true", help="keep the bench database (and its screenings)"
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds, tiny data: proves the bench still runs (the test suite runs it)",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.screenings = 60
 
     database = settings.DATABASES["default"]
     database["TEST"] = {**database["TEST"], "NAME": f"bench_impact_{database['NAME']}"}

@@ -1,18 +1,20 @@
 """Reviewers' list at scale: first page and filtered pages at 10,000 and 1,000,000 screenings.
 
     DATABASE_URL=postgres://… SECRET_KEY=… python bench/reviewer.py [--sizes 10000 1000000]
-        [--repeat 30] [--keepdb]
+        [--repeat 30] [--keepdb] [--smoke]
 
-Creates a throwaway PostgreSQL database `bench_reviewer` (migrated like a test database, dropped
-at the end unless --keepdb), and for each size in turn tops it up to that many screenings with
-one `INSERT … SELECT generate_series` (and one more for their `ScreeningFlag` rows), then times
+Creates a throwaway PostgreSQL database `bench_reviewer_<name>` beside the one DATABASE_URL
+names (migrated like a test database, dropped at the end unless --keepdb), and for each size in
+turn tops it up to that many screenings with one `INSERT … SELECT generate_series` (and one more
+for their `ScreeningFlag` rows), then times
 the list page through the test client, as a signed-in reviewer: unfiltered first page, a page
 filtered by rule fired + signed, and the overridden-stop filter. Prints p50/p95 per page and the
 EXPLAIN ANALYZE execution time of each page's query; the last line is
 `reviewer: list p95 ratio 1M/10k = R` (largest size over smallest).
+`--smoke` (run by the test suite) does the same with 30 and 90 screenings and 2 timings each.
 
-Synthetic screenings carry a trimmed result (disposition and flags, as computed for the clinical
-vignettes under version 1) and empty facts and rule text: the list never reads those.
+Synthetic screenings carry the result computed for each clinical vignette under the published
+version, and empty facts and rule text: the list never reads those.
 """
 
 from __future__ import annotations
@@ -61,27 +63,30 @@ PAGES: dict[str, dict[str, str]] = {
     "overridden stop": {"overridden_stop": "on"},
 }
 
+# The parameters travel apart from the SQL (server-side binding): a Python int arrives typed by
+# its size (smallint for small numbers), so each is cast to the type the statement needs.
 INSERT_SCREENINGS = """
 INSERT INTO screening_screening (uuid, patient_id, intake_id, ruleset_version_id, status,
     screening_date, facts, result, rule_texts, disposition, urgent, run_by_id, run_at,
-    signed_by_id, signed_at)
-SELECT gen_random_uuid(), p.patient_id, p.intake_id, %(version)s,
+    signed_by_id, signed_at, stale_rules_reason, incomplete_reasons)
+SELECT gen_random_uuid(), p.patient_id, p.intake_id, %(version)s::bigint,
     CASE WHEN g %% 3 = 0 THEN 'signed' ELSE 'superseded' END,
     %(on)s::date,
     '{}'::jsonb,
-    (%(results)s::jsonb[])[1 + g %% %(result_count)s],
+    (%(results)s::jsonb[])[1 + g %% %(result_count)s::integer],
     '{}'::jsonb,
-    (%(results)s::jsonb[])[1 + g %% %(result_count)s] ->> 'disposition',
+    (%(results)s::jsonb[])[1 + g %% %(result_count)s::integer] ->> 'disposition',
     g %% 97 = 0,
-    (%(clinicians)s::bigint[])[1 + g %% %(clinician_count)s],
+    (%(clinicians)s::bigint[])[1 + g %% %(clinician_count)s::integer],
     now() - make_interval(secs => g * 20),
-    CASE WHEN g %% 3 = 0 THEN (%(clinicians)s::bigint[])[1 + g %% %(clinician_count)s] END,
-    CASE WHEN g %% 3 = 0 THEN now() - make_interval(secs => g * 20 - 600) END
-FROM generate_series(%(first)s, %(last)s) AS g
+    CASE WHEN g %% 3 = 0 THEN (%(clinicians)s::bigint[])[1 + g %% %(clinician_count)s::integer] END,
+    CASE WHEN g %% 3 = 0 THEN now() - make_interval(secs => g * 20 - 600) END,
+    '', '{}'::jsonb
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
 JOIN (
     SELECT row_number() OVER (ORDER BY id) - 1 AS n, patient_id, id AS intake_id
     FROM patients_intake
-) AS p ON p.n = g %% %(patient_count)s
+) AS p ON p.n = g %% %(patient_count)s::integer
 """
 
 INSERT_FLAGS = """
@@ -99,23 +104,18 @@ SELECT s.id, f ->> 'rule', f ->> 'severity', s.run_at,
         THEN s.run_at + make_interval(secs => 60 + s.id %% 3600)
     END
 FROM screening_screening AS s, jsonb_array_elements(s.result -> 'flags') AS f
-WHERE s.id > %(after)s
+WHERE s.id > %(after)s::bigint
 """
 
 
-def trimmed_results() -> list[str]:
-    """Each vignette's result under the published version, keeping what the list reads."""
+def vignette_results() -> list[str]:
+    """Each vignette's whole result under the published version (the list reads the stored
+    result as the engine's result model, which needs every field)."""
     compiled = compiled_version(published_version())
     results = []
     for path in sorted(VIGNETTES.glob("*.json")):
         facts = validate_facts(json.loads(path.read_text())["facts"], today=ON)
-        result = compiled.evaluate(facts).model_dump(mode="json")
-        flags = [{"rule": f["rule"], "severity": f["severity"]} for f in result["flags"]]
-        results.append(
-            json.dumps(
-                {"disposition": result["disposition"], "urgent": result["urgent"], "flags": flags}
-            )
-        )
+        results.append(compiled.evaluate(facts).model_dump_json())
     return results
 
 
@@ -205,19 +205,26 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keepdb", action="store_true", help="keep the bench database")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds, tiny data: proves the bench still runs (the test suite runs it)",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.repeat = [30, 90], 2
 
     database = settings.DATABASES["default"]
     if connection.vendor != "postgresql":
         sys.exit("bench/reviewer.py needs PostgreSQL: set DATABASE_URL=postgres://…")
-    database["TEST"] = {**database.get("TEST", {}), "NAME": "bench_reviewer"}
+    database["TEST"] = {**database.get("TEST", {}), "NAME": f"bench_reviewer_{database['NAME']}"}
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.keepdb)
     p95s: dict[int, float] = {}
     try:
         print(f"database: {connection.vendor} {name}")
         reviewer, clinicians = people()
-        results = trimmed_results()
+        results = vignette_results()
         client = Client()
         client.force_login(reviewer)
         for size in sorted(args.sizes):

@@ -1,7 +1,7 @@
 """Soak: the whole clinician journey from several clients at once, then a check of everything.
 
     .venv/bin/python bench/soak.py [--minutes M] [--clients C] [--workers W] [--keep-db]
-        [--logs DIR]
+        [--logs DIR] [--smoke]
 
 Creates the PostgreSQL database `screening_soak` next to the one DATABASE_URL names (default
 postgres://postgres@127.0.0.1:5432/…; dropped and created afresh, reused with --keep-db), and
@@ -57,7 +57,7 @@ from typing import Any  # noqa: E402
 from bench import harness  # noqa: E402
 from bench.harness import BenchError, Client, Response, Vignette, expect  # noqa: E402
 
-DATABASE = "screening_soak"
+DATABASE = harness.sibling_database("soak")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 FLAG_ACTION = re.compile(rf"^/screenings/{UUID}/flags/([^/]+)/(acknowledge|override)/$")
 DISPOSITION = re.compile(r'data-testid="disposition">[^<]*</span>\s*<code[^>]*>(\w+)</code>')
@@ -346,7 +346,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--keep-db", action="store_true", help=f"reuse and keep {DATABASE}")
     parser.add_argument("--logs", type=Path, help="gunicorn's logs (default: a new temp dir)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds, tiny data: proves the bench still runs (the test suite runs it)",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.minutes, args.clients, args.workers = 0.1, 2, 1
     if args.minutes <= 0 or args.clients < 1:
         parser.error("--minutes must be positive and --clients at least 1")
 

@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who changes an account's roles, flags or password, for the audit trail.
+    "screening.core.accounts.ActingUserMiddleware",
     # Before the login redirect: a form sent after the session ended is kept for the sign-in.
     "screening.core.held.HoldPostAcrossSignInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -141,10 +143,15 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "screening.wsgi.application"
 
+# Connections close at the end of each request unless CONN_MAX_AGE says how many seconds to keep
+# them. `runserver` (what `make run` starts) serves each request in a new thread, and a thread's
+# kept connection outlives the thread: with persistent connections it ran PostgreSQL out of
+# connection slots. Under gunicorn's sync workers (one thread each), set CONN_MAX_AGE=600 to
+# reuse each worker's connection; health checks drop a connection the server closed.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("CONN_MAX_AGE", 600),
+        conn_max_age=env_int("CONN_MAX_AGE", 0),
         conn_health_checks=True,
     )
 }
@@ -196,6 +203,21 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # hash of it (`screening.core.lockout`), and masks these parameters in its log lines and in the
 # request data it stores with each attempt.
 AXES_USERNAME_CALLABLE = "screening.core.lockout.axes_username"
+# Password spraying (one password against many accounts) is slowed by a second limit: this
+# many failures from one address, whatever the usernames, lock that address for the cool-off
+# time. High enough for a clinic whose staff share one address behind NAT.
+AXES_HANDLER = "screening.core.lockout.SignInLockoutHandler"
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env_int("SIGN_IN_ADDRESS_FAILURE_LIMIT", 30)
+# Behind a reverse proxy, the addresses (or networks) of the proxies whose X-Forwarded-For is
+# believed: lock-out and the audit trail then see the real client (`screening.core.clientip`).
+# Unset, the connection's own address counts and X-Forwarded-For is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+AXES_CLIENT_IP_CALLABLE = "screening.core.clientip.client_ip"
+
+# Personal API tokens expire: this many days after creation unless the creator picks fewer or
+# more (up to the maximum). A password change or deactivation revokes them all.
+API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 90)
+API_TOKEN_MAX_LIFETIME_DAYS = env_int("API_TOKEN_MAX_LIFETIME_DAYS", 365)
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
 AXES_VERBOSE = False
 

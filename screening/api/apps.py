@@ -6,3 +6,6 @@ class ApiConfig(AppConfig):
     name = "screening.api"
     label = "api"
     verbose_name = "API"
+
+    def ready(self) -> None:
+        from screening.api import signals  # noqa: F401  (revokes tokens on account changes)

@@ -18,9 +18,13 @@ from screening.core.http import SignedInRequest
 @require_http_methods(["GET", "POST"])
 def token_list(request: SignedInRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST if request.method == "POST" else None)
-    new_token = None
+    new_token = new_row = None
     if request.method == "POST" and form.is_valid():
-        _row, new_token = api_token_create(user=request.user, name=form.cleaned_data["name"])
+        new_row, new_token = api_token_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            lifetime_days=form.cleaned_data["lifetime_days"],
+        )
         form = ApiTokenForm()
     response = render(
         request,
@@ -28,6 +32,7 @@ def token_list(request: SignedInRequest) -> HttpResponse:
         {
             "form": form,
             "new_token": new_token,
+            "new_row": new_row,
             "tokens": ApiToken.objects.filter(user=request.user),
         },
     )

@@ -8,4 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self) -> None:
-        from screening.core import checks, signals  # noqa: F401  (registers checks and auth signals)
+        from screening.core import (  # noqa: F401  (registers checks, auth and account signals)
+            accounts,
+            checks,
+            signals,
+        )

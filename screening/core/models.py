@@ -126,3 +126,41 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint #{self.number} at seq {self.seq}"
+
+
+class SignInFailureTally(models.Model):
+    """Failed sign-ins that are counted rather than audited one by one, per address and hour.
+
+    A failed sign-in with a username that names no account, or one refused because its account
+    or address is locked, costs anyone nothing to repeat, and the audit trail is permanent: one
+    row per attempt would let an outsider grow it without bound. So the first such failure from
+    an address in an hour is an audit event (`auth.login_failed`) and the rest of that hour are
+    counted here; when the hour is over, `sign_in_failures_summarise` appends one
+    `auth.login_failed_summary` event with the count and marks the tally summarised. Tallies are
+    operational counters, deleted a week after their summary; the events stay.
+    """
+
+    class Reason(models.TextChoices):
+        UNKNOWN_ACCOUNT = "unknown_account", "username names no account"
+        LOCKED_OUT = "locked_out", "refused while locked out"
+
+    address = models.CharField(max_length=45, blank=True, help_text="Empty when unknown.")
+    window_start = models.DateTimeField()
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    #: The account's primary key for a refused locked-out account, empty for unknown usernames.
+    account = models.CharField(max_length=20, blank=True)
+    failures = models.PositiveIntegerField(default=1)
+    last_at = models.DateTimeField()
+    summarised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=("address", "window_start", "reason", "account"),
+                name="signinfailuretally_one_per_window",
+            ),
+        )
+        indexes = (models.Index(fields=("summarised_at", "window_start")),)
+
+    def __str__(self) -> str:
+        return f"{self.failures} failed sign-ins ({self.reason}) from {self.window_start:%Y-%m-%d %H:00}"

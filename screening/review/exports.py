@@ -2,7 +2,10 @@
 
 The CSV streams row by row from a server-side cursor (`iterator(chunk_size)`), so memory stays
 flat however many screenings match. It carries what the reviewer's list shows and the names of
-the facts each result was missing, never the facts' values.
+the facts each result was missing, never the facts' values. Text that a spreadsheet would read
+as a formula (a cell starting with `= + - @`, a tab or a carriage return: a patient registered as
+`=HYPERLINK(…)`) is written with a leading apostrophe, as OWASP's CSV injection advice says, so
+the cell opens as the text that was typed.
 """
 
 from __future__ import annotations
@@ -39,6 +42,17 @@ CSV_HEADER = (
 )
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """`value` as the cell shows it: text that would start a formula gets a leading `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 class _Echo:
     """A file-like object whose write returns the line instead of storing it."""
 
@@ -53,7 +67,7 @@ def csv_lines(screenings: QuerySet[Screening]) -> Iterator[str]:
     # The snapshots are the large columns; of them only the result (for its flags) is read.
     rows = screenings.defer("facts", "rule_texts")
     for screening in rows.iterator(chunk_size=CHUNK_SIZE):
-        yield writer.writerow(_csv_row(screening))
+        yield writer.writerow([csv_cell(value) for value in _csv_row(screening)])
 
 
 def _csv_row(screening: Screening) -> Iterable[Any]:

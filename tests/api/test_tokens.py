@@ -1,13 +1,15 @@
 """API tokens: stored only as a hash, acting as their user, revocable; and the tokens page."""
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
 from screening.api.models import ApiToken
 from screening.api.services import api_token_create, api_token_revoke
-from screening.core.errors import PermissionDenied
+from screening.core.errors import InputInvalid, PermissionDenied
 from screening.core.models import AuditEvent
 from tests.api.conftest import ApiClient
 
@@ -146,3 +148,80 @@ def test_tokens_page_requires_sign_in(client):
     response = client.get("/settings/api-tokens/")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+# --- expiry and revocation by account changes -----------------------------------------------------
+
+
+def test_a_token_expires_after_the_default_lifetime(clinician, settings):
+    row, token = api_token_create(user=clinician, name="t")
+    lifetime = row.expires_at - row.created_at
+    assert abs(lifetime - timedelta(days=settings.API_TOKEN_LIFETIME_DAYS)) < timedelta(minutes=1)
+    assert settings.API_TOKEN_LIFETIME_DAYS == 90
+    client = ApiClient(token)
+    assert client.get("/screenings").status_code == 200
+
+    ApiToken.objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert client.get("/screenings").status_code == 401
+
+
+def test_the_tokens_page_shows_when_a_new_token_expires_and_takes_a_shorter_life(client, clinician):
+    client.force_login(clinician)
+    response = client.post("/settings/api-tokens/", {"name": "EHR bridge", "lifetime_days": "7"})
+
+    row = ApiToken.objects.get(user=clinician)
+    assert timedelta(days=6, hours=23) < row.expires_at - timezone.now() <= timedelta(days=7)
+    shown = response.content.decode()
+    assert "It works until" in shown
+    assert f"{timezone.localtime(row.expires_at):%-d %b %Y}" in shown
+
+
+def test_a_token_cannot_outlive_the_maximum(client, clinician, settings):
+    client.force_login(clinician)
+    response = client.post("/settings/api-tokens/", {"name": "forever", "lifetime_days": "5000"})
+
+    assert response.status_code == 200
+    assert not ApiToken.objects.exists()
+    assert (
+        f"less than or equal to {settings.API_TOKEN_MAX_LIFETIME_DAYS}" in response.content.decode()
+    )
+    with pytest.raises(InputInvalid):
+        api_token_create(user=clinician, name="forever", lifetime_days=5000)
+
+
+def test_a_password_change_revokes_the_users_tokens(clinician, other_clinician):
+    row, token = api_token_create(user=clinician, name="EHR bridge")
+    _theirs, their_token = api_token_create(user=other_clinician, name="theirs")
+
+    clinician.set_password("a-new-and-different-passphrase")
+    clinician.save()
+
+    assert ApiClient(token).get("/screenings").status_code == 401
+    assert ApiClient(their_token).get("/screenings").status_code == 200
+    row.refresh_from_db()
+    assert row.revoked_reason == ApiToken.Revoked.PASSWORD_CHANGED
+    event = AuditEvent.objects.get(action="api_token.revoke", object_id=str(row.uuid))
+    assert event.detail["reason"] == "password_changed"
+
+
+def test_deactivation_revokes_the_tokens_for_good(clinician):
+    row, token = api_token_create(user=clinician, name="t")
+
+    clinician.is_active = False
+    clinician.save()
+    clinician.is_active = True
+    clinician.save()
+
+    assert ApiClient(token).get("/screenings").status_code == 401
+    row.refresh_from_db()
+    assert row.revoked_reason == ApiToken.Revoked.DEACTIVATED
+
+
+def test_saving_a_user_without_a_password_change_keeps_the_tokens(clinician):
+    _row, token = api_token_create(user=clinician, name="t")
+
+    clinician.first_name = "Casey-Jo"
+    clinician.save()
+
+    assert ApiClient(token).get("/screenings").status_code == 200

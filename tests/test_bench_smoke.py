@@ -1,0 +1,43 @@
+"""Every benchmark in bench/ runs end to end in its `--smoke` mode (seconds, tiny data), so a
+change that breaks one fails the suite instead of the next person who measures. The figures are
+not read: tests never assert timings, only that each bench got to its summary line.
+
+(`bench/audit.py --smoke` has its own test, which also checks what it prints.)"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Each bench and the start of the last line it prints when it ran to the end.
+BENCHES = {
+    "engine.py": "engine: ",
+    "impact.py": "impact: 60 screenings in ",
+    "reviewer.py": "reviewer: list p95 ratio 90/30 = ",
+    "http.py": "http: submit p95 / floor p95 = ",
+    "soak.py": "soak: ",
+}
+
+
+@pytest.mark.parametrize("bench", BENCHES)
+def test_the_bench_runs_in_smoke_mode(bench):
+    run = subprocess.run(
+        [sys.executable, f"bench/{bench}", "--smoke"],
+        cwd=ROOT,
+        env={**os.environ, "SECRET_KEY": "test-only-not-a-secret"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    last = run.stdout.splitlines()[-1]
+    assert last.startswith(BENCHES[bench]), run.stdout[-2000:]
+    if bench == "soak.py":
+        assert last.endswith(" 0 errors, 0 lost"), run.stdout[-2000:]
+        assert not last.startswith("soak: 0 journeys"), run.stdout[-2000:]
