@@ -78,7 +78,9 @@ PHQ9_TOTAL = Code(
     LOINC, "44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"
 )
 PHQ9_ITEM9 = Code(
-    LOINC, "44260-8", "Thoughts that you would be better off dead, or of hurting yourself in some way"
+    LOINC,
+    "44260-8",
+    "Thoughts that you would be better off dead, or of hurting yourself in some way",
 )
 GAD7_TOTAL = Code(
     LOINC, "70274-6", "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]"

@@ -17,7 +17,9 @@ import math
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+Document = TypeVar("Document")
 
 #: FHIR's regular expressions for the primitive types (R4 datatypes page).
 _DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
@@ -33,7 +35,7 @@ _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 #: Element names whose values are dates, dateTimes or instants (besides `…DateTime`/`…Date`/
 #: `…Instant` choice elements such as `effectiveDateTime`).
-_DATE_ELEMENTS = {"birthDate": _DATE, "deceasedDate": _DATE}
+_DATE_ELEMENTS = {"birthDate", "deceasedDate"}
 _DATETIME_ELEMENTS = {"authored", "date", "recorded", "start", "end", "identifiedDateTime"}
 _INSTANT_ELEMENTS = {"timestamp", "issued", "lastUpdated"}
 
@@ -46,12 +48,12 @@ class FhirHygieneError(ValueError):
         self.problems = problems
 
 
-def fhir_hygiene(document: Any) -> Any:
+def fhir_hygiene(document: Document) -> Document:
     """A copy of `document` (a resource or Bundle as JSON) with every null, empty or
     whitespace-only string, empty array and empty object removed; raises `FhirHygieneError`
     naming each problem it cannot repair (a `fullUrl` that is not its resource's, an invalid
     date, id or decimal)."""
-    cleaned = _clean(document)
+    cleaned: Document = _clean(document)
     problems = hygiene_problems(cleaned)
     if problems:
         raise FhirHygieneError(problems)
@@ -108,17 +110,26 @@ def _problems(value: Any, path: str) -> Iterator[tuple[str, str]]:
 
 
 def _primitive_problems(key: str, value: str, path: str) -> Iterator[tuple[str, str]]:
-    if key == "id" and not _ID.fullmatch(value):
-        yield path, f"{value!r} is not a FHIR id (1-64 letters, digits, '-' or '.')"
-    elif key in _INSTANT_ELEMENTS or key.endswith("Instant"):
-        if not _INSTANT.fullmatch(value) or not _calendar_valid(value):
-            yield path, f"{value!r} is not a FHIR instant (date, time and zone)"
-    elif key in _DATE_ELEMENTS or (key.endswith("Date") and key != "date"):
-        if not _DATE.fullmatch(value) or not _calendar_valid(value):
-            yield path, f"{value!r} is not a FHIR date"
-    elif key in _DATETIME_ELEMENTS or key.endswith("DateTime"):
-        if not _DATETIME.fullmatch(value) or not _calendar_valid(value):
-            yield path, f"{value!r} is not a FHIR dateTime (a time needs a zone)"
+    if key == "id":
+        if not _ID.fullmatch(value):
+            yield path, f"{value!r} is not a FHIR id (1-64 letters, digits, '-' or '.')"
+        return
+    kind = _temporal_kind(key)
+    if kind is not None:
+        pattern, name = kind
+        if not pattern.fullmatch(value) or not _calendar_valid(value):
+            yield path, f"{value!r} is not a FHIR {name}"
+
+
+def _temporal_kind(key: str) -> tuple[re.Pattern[str], str] | None:
+    """The type of a date-valued element by its name, or None for any other element."""
+    if key in _INSTANT_ELEMENTS or key.endswith("Instant"):
+        return _INSTANT, "instant (date, time and zone)"
+    if key in _DATE_ELEMENTS or (key.endswith("Date") and key != "date"):
+        return _DATE, "date"
+    if key in _DATETIME_ELEMENTS or key.endswith("DateTime"):
+        return _DATETIME, "dateTime (a time needs a zone)"
+    return None
 
 
 def _calendar_valid(value: str) -> bool:

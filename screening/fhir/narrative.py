@@ -85,7 +85,9 @@ def _answered(items: list[dict[str, Any]], prefix: str = "") -> Iterable[str]:
 
 
 def _questionnaire_response(resource: dict[str, Any]) -> str:
-    heading = _p(f"Intake answers recorded {resource.get('authored', '')} (unanswered = not recorded).")
+    heading = _p(
+        f"Intake answers recorded {resource.get('authored', '')} (unanswered = not recorded)."
+    )
     return heading + _ul(_answered(resource.get("item", [])))
 
 

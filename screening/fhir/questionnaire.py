@@ -31,8 +31,8 @@ from screening.fhir.codes import (
     MAX_VALUE,
     MIN_VALUE,
     QUESTION_UNITS,
-    QUESTIONNAIRE_URL,
     QUESTIONNAIRE_UNIT,
+    QUESTIONNAIRE_URL,
     fact_system,
 )
 from screening.fhir.narrative import with_narrative
@@ -260,11 +260,8 @@ def _answers(question: dict[str, Any], value: Any) -> list[dict[str, Any]]:
 def response_items(facts: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The Questionnaire's items answered from a facts document: unanswered questions and
     groups left with nothing in them are left out."""
-    return [group for group in map(lambda g: _group(g, facts), _top()) if group is not None]
-
-
-def _top() -> list[dict[str, Any]]:
-    return list(intake_questionnaire()["item"])
+    groups = (_group(group, facts) for group in intake_questionnaire()["item"])
+    return [group for group in groups if group is not None]
 
 
 def _group(group: dict[str, Any], facts: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
+from screening.fhir.hygiene import hygiene_problems
 from tests.api.conftest import client_for
 from tests.fhir.checks import all_problems, model_errors, schema_errors
 from tests.fhir.conftest import VIGNETTE_FILES, vignette_id
-from screening.fhir.hygiene import hygiene_problems
 
 pytestmark = pytest.mark.django_db
 

@@ -28,10 +28,10 @@ from screening.api.schemas import (
     ScreeningPage,
     SignIn,
 )
-from screening.fhir.bundle import screening_bundle
 from screening.core.audit import audit_record, audit_view
 from screening.core.errors import InputInvalid
 from screening.core.pagination import InvalidCursor, KeysetPaginator, day_start
+from screening.fhir.bundle import screening_bundle
 from screening.models import FlagReview, Screening
 from screening.selectors import RUN_KEYS, screening_for, screenings_visible_to
 
