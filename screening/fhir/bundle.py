@@ -1,8 +1,9 @@
 """A screening as a FHIR R4 Bundle (type `collection`), built from what the screening stored.
 
 - `Patient` from the patient record (MRN as identifier).
-- `QuestionnaireResponse` answering the intake Questionnaire (`questionnaire` = its canonical
-  URL and version, see `screening.fhir.questionnaire`) with the facts as evaluated.
+- `QuestionnaireResponse` answering the intake Questionnaire in the version of the form the
+  intake was saved with (`questionnaire` = its canonical URL and that version, see
+  `screening.fhir.questionnaire`), with the facts as evaluated.
 - `Observation`s shaped like US Core's screening-assessment observations: category `survey`,
   LOINC code with LOINC's display for every score with a verified code (text alone otherwise),
   the screening time as `effectiveDateTime`, `derivedFrom` the QuestionnaireResponse. Blood
@@ -74,14 +75,15 @@ def _patient(screening: Screening) -> dict[str, Any]:
 
 
 def _questionnaire_response(screening: Screening, patient_url: str) -> dict[str, Any]:
+    version = screening.intake.answered_form_version
     return {
         "resourceType": "QuestionnaireResponse",
         "id": str(screening.intake.uuid),
-        "questionnaire": questionnaire_canonical(),
+        "questionnaire": questionnaire_canonical(version),
         "status": "completed",
         "subject": {"reference": patient_url},
         "authored": screening.run_at.isoformat(),
-        "item": response_items(screening.facts),
+        "item": response_items(screening.facts, version),
     }
 
 

@@ -26,7 +26,14 @@ from crispy_forms.layout import HTML, Div
 from django import forms
 
 from patients.forms import DiagnosesField, IntakeForm, TemplateBlock, TrialForm, YesNoField
-from patients.models import Intake, Patient, SexAtBirth, TrialsRecorded
+from patients.models import (
+    INTAKE_FORM_VERSION,
+    QUESTIONS_ADDED,
+    Intake,
+    Patient,
+    SexAtBirth,
+    TrialsRecorded,
+)
 from screening.fhir.codes import (
     MAX_VALUE,
     MIN_VALUE,
@@ -38,9 +45,10 @@ from screening.fhir.codes import (
 from screening.fhir.narrative import with_narrative
 
 QUESTIONNAIRE_ID = "ketamine-intake"
-#: The version of the intake form: the data dictionary's version whose questions it asks.
-#: Bump it with any change to the form's questions (a test pins the generated structure).
-FORM_VERSION = "2"
+#: Every version of the intake form, oldest first (`patients.models.INTAKE_FORM_VERSION` is the
+#: current one; a test pins each version's generated structure). An older version is the current
+#: form without the questions later versions added.
+FORM_VERSIONS = tuple(range(1, INTAKE_FORM_VERSION + 1))
 
 #: The trial list and the patient record's facts are drawn by templates, not form fields.
 TRIALS_TEMPLATE = "patients/partials/trial_formset.html"
@@ -58,20 +66,31 @@ DESCRIPTION = (
 )
 
 
-def questionnaire_canonical() -> str:
+def questionnaire_canonical(version: int = INTAKE_FORM_VERSION) -> str:
     """The canonical reference (`url|version`) a QuestionnaireResponse uses."""
-    return f"{QUESTIONNAIRE_URL}|{FORM_VERSION}"
+    return f"{QUESTIONNAIRE_URL}|{version}"
+
+
+def _later_questions(version: int) -> set[str]:
+    return {name for added, names in QUESTIONS_ADDED.items() if added > version for name in names}
 
 
 @cache
-def intake_questionnaire() -> dict[str, Any]:
-    """The intake form as a Questionnaire resource (FHIR JSON)."""
-    form = _blank_form()
+def intake_questionnaire(version: int = INTAKE_FORM_VERSION) -> dict[str, Any]:
+    """Version `version` of the intake form as a Questionnaire resource (FHIR JSON); raises
+    `LookupError` for a version that never existed."""
+    if version not in FORM_VERSIONS:
+        raise LookupError(f"The intake form has no version {version}.")
+    later = _later_questions(version)
+    sections = [
+        (slug, title, [item for item in items if item["linkId"] not in later])
+        for slug, title, items in _sections(_blank_form())
+    ]
     questionnaire = {
         "resourceType": "Questionnaire",
         "id": QUESTIONNAIRE_ID,
         "url": QUESTIONNAIRE_URL,
-        "version": FORM_VERSION,
+        "version": str(version),
         "name": "KetamineScreeningIntake",
         "title": "Ketamine therapy eligibility screening intake",
         "status": "active",
@@ -79,7 +98,8 @@ def intake_questionnaire() -> dict[str, Any]:
         "description": DESCRIPTION,
         "item": [
             {"linkId": slug, "text": title, "type": "group", "item": items}
-            for slug, title, items in _sections(form)
+            for slug, title, items in sections
+            if items
         ],
     }
     return with_narrative(questionnaire)
@@ -212,7 +232,7 @@ def _range(low: Any, high: Any) -> list[dict[str, Any]]:
 # --- facts ↔ response items ----------------------------------------------------------------
 
 
-def _questions() -> dict[str, dict[str, Any]]:
+def _questions(version: int) -> dict[str, dict[str, Any]]:
     """Every question by linkId, nested ones included."""
     found: dict[str, dict[str, Any]] = {}
 
@@ -221,7 +241,7 @@ def _questions() -> dict[str, dict[str, Any]]:
             found[item["linkId"]] = item
             visit(item.get("item", []))
 
-    visit(intake_questionnaire()["item"])
+    visit(intake_questionnaire(version)["item"])
     return found
 
 
@@ -257,10 +277,12 @@ def _answers(question: dict[str, Any], value: Any) -> list[dict[str, Any]]:
     return [{"valueString": str(v)} for v in values]
 
 
-def response_items(facts: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The Questionnaire's items answered from a facts document: unanswered questions and
-    groups left with nothing in them are left out."""
-    groups = (_group(group, facts) for group in intake_questionnaire()["item"])
+def response_items(
+    facts: Mapping[str, Any], version: int = INTAKE_FORM_VERSION
+) -> list[dict[str, Any]]:
+    """Version `version` of the Questionnaire's items answered from a facts document:
+    unanswered questions and groups left with nothing in them are left out."""
+    groups = (_group(group, facts) for group in intake_questionnaire(version)["item"])
     return [group for group in groups if group is not None]
 
 
@@ -304,10 +326,12 @@ def _trial_items(question: dict[str, Any], trials: list[Mapping[str, Any]]) -> l
     ]
 
 
-def response_facts(items: list[dict[str, Any]]) -> dict[str, Any]:
+def response_facts(
+    items: list[dict[str, Any]], version: int = INTAKE_FORM_VERSION
+) -> dict[str, Any]:
     """The facts document a QuestionnaireResponse's items record (the inverse of
     `response_items`); unanswered questions are left out (not recorded)."""
-    questions = _questions()
+    questions = _questions(version)
     facts: dict[str, Any] = {}
     cssrs: dict[str, Any] = {}
     trials: list[dict[str, Any]] = []

@@ -11,16 +11,25 @@ from typing import Any
 import pytest
 
 from patients.forms import IntakeForm
-from patients.models import Intake, Patient, PregnancyStatus, TrialOutcome
-from patients.services import INTAKE_FIELDS
+from patients.models import (
+    INTAKE_FORM_VERSION,
+    QUESTIONS_ADDED,
+    Intake,
+    Patient,
+    PregnancyStatus,
+    TrialOutcome,
+)
+from patients.services import INTAKE_FIELDS, intake_update
 from screening.fhir.questionnaire import (
-    FORM_VERSION,
+    FORM_VERSIONS,
     intake_questionnaire,
     questionnaire_canonical,
     response_facts,
     response_items,
 )
+from screening.services import screening_run
 from tests.api.conftest import client_for
+from tests.factories import NOT_ASKED_BEFORE_VERSION_2, make_intake, make_patient
 from tests.fhir.checks import all_problems
 from tests.fhir.conftest import VIGNETTE_FILES, vignette_id
 
@@ -28,8 +37,11 @@ QUESTIONNAIRE = "/fhir/Questionnaire/ketamine-intake"
 CLEAN = {"schema": [], "hygiene": [], "fhir.resources": []}
 
 #: SHA-256 of the form's structure (sections, linkIds, types, answer codes) for each version:
-#: a change to the intake's questions must come with a new FORM_VERSION and a line here.
-STRUCTURE_DIGESTS = {"2": "b46afe557141c62228e2898664187440f6c85470551d885bdb2eebb3a5afdf79"}
+#: a change to the intake's questions must come with a new INTAKE_FORM_VERSION and a line here.
+STRUCTURE_DIGESTS = {
+    1: "e32673402f74c8d092c8ea4510bc939de317edf466fed6555859e0815cec4ed6",
+    2: "b46afe557141c62228e2898664187440f6c85470551d885bdb2eebb3a5afdf79",
+}
 
 
 def _questions(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -60,9 +72,18 @@ def test_the_questionnaire_is_served_as_valid_fhir(clinician):
 
 
 @pytest.mark.django_db
-def test_an_unknown_version_of_the_questionnaire_is_not_found(clinician):
+def test_earlier_versions_are_served_and_an_unknown_version_is_not_found(clinician):
     as_clinician = client_for(clinician)
-    assert as_clinician.get(f"{QUESTIONNAIRE}?version={FORM_VERSION}").status_code == 200
+    current = as_clinician.get(f"{QUESTIONNAIRE}?version={INTAKE_FORM_VERSION}").json()
+    assert current == as_clinician.get(QUESTIONNAIRE).json()
+    first = as_clinician.get(f"{QUESTIONNAIRE}?version=1").json()
+    assert all_problems(first) == CLEAN
+    assert first["version"] == "1"
+    # Version 1 is the form without the questions version 2 added (its last section with them).
+    assert set(_questions(current["item"])) - set(_questions(first["item"])) == {
+        *QUESTIONS_ADDED[2],
+        "plan",
+    }
     response = as_clinician.get(f"{QUESTIONNAIRE}?version=99")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
@@ -123,9 +144,10 @@ def test_question_types_follow_the_form_fields():
     assert "enableWhen" not in questions["cssrs_wish_dead"]
 
 
-def test_the_form_structure_is_pinned_to_its_version():
+@pytest.mark.parametrize("version", FORM_VERSIONS)
+def test_the_form_structure_is_pinned_to_its_version(version):
     """Changing the intake's questions (names, types, answer codes, sections) without a new
-    FORM_VERSION fails here: a receiving system holding version N must still read version N."""
+    INTAKE_FORM_VERSION fails here: a system holding version N must still read version N."""
     structure = [
         [
             group["linkId"],
@@ -139,11 +161,11 @@ def test_the_form_structure_is_pinned_to_its_version():
                 for q in group["item"]
             ],
         ]
-        for group in intake_questionnaire()["item"]
+        for group in intake_questionnaire(version)["item"]
     ]
     digest = hashlib.sha256(json.dumps(structure).encode()).hexdigest()
-    assert STRUCTURE_DIGESTS.get(FORM_VERSION) == digest, (
-        f"The intake's questions changed: give the form a new FORM_VERSION and record its "
+    assert STRUCTURE_DIGESTS.get(version) == digest, (
+        f"The intake's questions changed: give the form a new INTAKE_FORM_VERSION and record its "
         f"digest {digest} in STRUCTURE_DIGESTS."
     )
 
@@ -177,17 +199,20 @@ def _conforms(answered: list[dict[str, Any]], asked: list[dict[str, Any]]) -> No
 
 @pytest.mark.parametrize("path", VIGNETTE_FILES, ids=vignette_id)
 def test_every_vignette_round_trips_through_a_questionnaire_response(path):
-    facts = json.loads(path.read_text())["facts"]
-    questionnaire = intake_questionnaire()
+    """Each vignette answers the form of its data dictionary version, and reads back as the
+    same facts."""
+    vignette = json.loads(path.read_text())
+    facts, version = vignette["facts"], vignette["ruleset_version"]
+    questionnaire = intake_questionnaire(version)
     response = {
         "resourceType": "QuestionnaireResponse",
-        "questionnaire": questionnaire_canonical(),
+        "questionnaire": questionnaire_canonical(version),
         "status": "completed",
-        "item": response_items(facts),
+        "item": response_items(facts, version),
     }
     assert all_problems(response) == CLEAN
     _conforms(response["item"], questionnaire["item"])
-    assert response_facts(response["item"]) == facts
+    assert response_facts(response["item"], version) == facts
 
 
 def test_not_recorded_is_left_unanswered_and_none_is_an_answer():
@@ -199,3 +224,46 @@ def test_not_recorded_is_left_unanswered_and_none_is_an_answer():
     assert not any(name.startswith("cssrs") for name in answered)  # nothing recorded: no group
     assert "suicide-risk" not in answered
     assert response_facts(items) == {"diagnoses": [], "antidepressant_trials": []}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("saved_with", "answers", "referenced"),
+    [
+        (2, {}, 2),  # saved with the current form
+        (None, NOT_ASKED_BEFORE_VERSION_2, 1),  # saved before intakes recorded it, v1 answers
+        (None, {}, 2),  # saved before intakes recorded it, but answers version 2's questions
+    ],
+)
+def test_the_response_references_the_form_version_the_intake_was_saved_with(
+    clinician, saved_with, answers, referenced
+):
+    patient = make_patient(created_by=clinician)
+    intake = make_intake(patient=patient, by=clinician, form_version=saved_with, **answers)
+    screening = screening_run(intake=intake, user=clinician)
+    bundle = client_for(clinician).get(f"/screenings/{screening.uuid}/fhir").json()
+    [response] = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    ]
+    assert response["questionnaire"] == questionnaire_canonical(referenced)
+    _conforms(response["item"], intake_questionnaire(referenced)["item"])
+
+
+@pytest.mark.django_db
+def test_saving_an_intake_records_the_current_form_version(clinician):
+    patient = make_patient(created_by=clinician)
+    intake = make_intake(
+        patient=patient, by=clinician, form_version=None, **NOT_ASKED_BEFORE_VERSION_2
+    )
+    assert intake.answered_form_version == 1
+    intake_update(
+        intake=intake,
+        user=clinician,
+        expected_version=intake.version,
+        values={"phq9_total": 20},
+        trials=[],
+    )
+    intake.refresh_from_db()
+    assert (intake.form_version, intake.answered_form_version) == (INTAKE_FORM_VERSION,) * 2

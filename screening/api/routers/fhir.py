@@ -8,10 +8,11 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Router
 
+from patients.models import INTAKE_FORM_VERSION
 from screening.api.auth import caller
 from screening.api.schemas import REFUSALS
 from screening.fhir.hygiene import fhir_hygiene
-from screening.fhir.questionnaire import FORM_VERSION, QUESTIONNAIRE_ID, intake_questionnaire
+from screening.fhir.questionnaire import QUESTIONNAIRE_ID, intake_questionnaire
 
 router = Router(tags=["fhir"])
 
@@ -21,13 +22,16 @@ router = Router(tags=["fhir"])
     response={200: dict[str, Any], **REFUSALS},
     summary="The intake form as a FHIR R4 Questionnaire (the version screenings reference)",
     description=(
-        "Generated from the intake form's own questions. `version` is the form's version; a "
-        "screening's QuestionnaireResponse names it in `questionnaire` (`url|version`). "
-        "An unanswered question means *not recorded*, never 'no'."
+        "Generated from the intake form's own questions. `version` (default: the current form) "
+        "is the form's version; a screening's QuestionnaireResponse names the version its "
+        "intake was saved with in `questionnaire` (`url|version`). An unanswered question "
+        "means *not recorded*, never 'no'."
     ),
 )
-def questionnaire_read(request: HttpRequest, version: str | None = None) -> dict[str, Any]:
+def questionnaire_read(request: HttpRequest, version: int = INTAKE_FORM_VERSION) -> dict[str, Any]:
     caller(request, "patients.view_intake")
-    if version is not None and version != FORM_VERSION:
-        raise Http404("No such version of the intake Questionnaire.")
-    return fhir_hygiene(intake_questionnaire())
+    try:
+        questionnaire = intake_questionnaire(version)
+    except LookupError:
+        raise Http404("No such version of the intake Questionnaire.") from None
+    return fhir_hygiene(questionnaire)
