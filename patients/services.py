@@ -15,7 +15,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from patients.models import AntidepressantTrial, Intake, IntakeAutosave, Patient, TrialsRecorded
+from patients.models import (
+    INTAKE_FORM_VERSION,
+    AntidepressantTrial,
+    Intake,
+    IntakeAutosave,
+    Patient,
+    TrialsRecorded,
+)
 from screening.core.audit import audit_record
 from screening.core.errors import ConflictError, LockedError
 from screening.core.permissions import require_perm
@@ -31,6 +38,7 @@ INTAKE_FIELDS = tuple(
         "patient",
         "status",
         "version",
+        "form_version",
         "amends",
         "amendment_reason",
         "created_by",
@@ -139,7 +147,13 @@ def intake_update(
     with transaction.atomic(savepoint=savepoint):
         updated = Intake.objects.filter(
             pk=intake.pk, version=expected_version, status=Intake.Status.DRAFT
-        ).update(**values, version=F("version") + 1, updated_by=user, updated_at=now)
+        ).update(
+            **values,
+            version=F("version") + 1,
+            form_version=INTAKE_FORM_VERSION,
+            updated_by=user,
+            updated_at=now,
+        )
         if not updated:
             current = Intake.objects.filter(pk=intake.pk).values("status", "version").first()
             if current and current["status"] == Intake.Status.LOCKED:
@@ -160,6 +174,7 @@ def intake_update(
             for name, value in values.items():
                 setattr(intake, name, value)
             intake.version, intake.updated_by, intake.updated_at = expected_version + 1, user, now
+            intake.form_version = INTAKE_FORM_VERSION
         else:
             intake.refresh_from_db(from_queryset=Intake.objects.select_related("patient"))
         audit_record(

@@ -25,7 +25,7 @@ from rules.engine import FactsInvalid, IntakeFacts
 from rules.selectors import RuleSetVersionNotFound
 from screening.api.answers import NOT_ANSWERS
 from screening.api.auth import AUTH
-from screening.api.routers import intakes, patients, screenings
+from screening.api.routers import fhir, intakes, patients, screenings
 from screening.core.errors import InputInvalid, ServiceError
 
 
@@ -184,6 +184,7 @@ def _plain(view: Callable[..., Any]) -> Callable[..., Any]:
 api.add_router("/screenings", screenings.router)
 api.add_router("/patients", patients.router)
 api.add_router("/intakes", intakes.router)
+api.add_router("/fhir", fhir.router)
 
 
 def urls() -> tuple[list[URLPattern | URLResolver], str, str]:

@@ -13,6 +13,7 @@ PATHS = {
     "/api/v1/screenings/{screening_uuid}/flags/{rule_id}/override",
     "/api/v1/screenings/{screening_uuid}/sign",
     "/api/v1/screenings/{screening_uuid}/fhir",
+    "/api/v1/fhir/Questionnaire/ketamine-intake",
     "/api/v1/patients",
     "/api/v1/patients/{patient_uuid}",
     "/api/v1/patients/{patient_uuid}/intakes",

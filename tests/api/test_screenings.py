@@ -1,6 +1,7 @@
 """Screenings through the API: run, read, list, review flags, sign, export as FHIR R4."""
 
 from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
 from django.utils import timezone
@@ -218,16 +219,34 @@ def test_fhir_export_is_a_valid_r4_bundle(as_clinician, flagged_intake, patient)
     (fhir_patient,) = by_type["Patient"]
     assert fhir_patient.identifier[0].value == patient.mrn
     (response_resource,) = by_type["QuestionnaireResponse"]
-    link_ids = {item.linkId for item in response_resource.item}
-    assert {"phq9_total", "pregnancy_status", "cssrs", "antidepressant_trials"} <= link_ids
+    assert (
+        response_resource.questionnaire == "urn:ketamine-screening:questionnaire:ketamine-intake|2"
+    )
+    sections = {item.linkId: item for item in response_resource.item}
+    link_ids = {item.linkId for section in sections.values() for item in section.item}
+    assert {"phq9_total", "pregnancy_status", "cssrs_intent", "antidepressant_trials"} <= link_ids
     observations = {
-        (o.code.coding[0].code if o.code.coding else o.code.text): o.valueInteger
-        for o in by_type["Observation"]
+        (o.code.coding[0].code if o.code.coding else o.code.text): o for o in by_type["Observation"]
     }
-    assert observations["44261-6"] == 19
-    assert observations["70274-6"] == 12
-    for observation in by_type["Observation"]:
-        assert observation.category[0].coding[0].code == "survey"
+    # LOINC's own display names; scores as survey observations, vitals as vital signs.
+    phq9 = observations["44261-6"]
+    assert phq9.valueInteger == 19
+    assert phq9.code.coding[0].display == (
+        "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"
+    )
+    assert observations["44260-8"].valueInteger == 2
+    assert observations["70274-6"].valueInteger == 12
+    for code in ("44261-6", "44260-8", "70274-6"):
+        assert observations[code].category[0].coding[0].code == "survey"
+        assert observations[code].derivedFrom[0].reference == f"urn:uuid:{flagged_intake.uuid}"
+    panel = observations["85354-9"]
+    assert panel.category[0].coding[0].code == "vital-signs"
+    assert {c.code.coding[0].code: c.valueQuantity.value for c in panel.component} == {
+        "8480-6": 124,
+        "8462-4": 78,
+    }
+    assert panel.component[0].valueQuantity.code == "mm[Hg]"
+    assert observations["8867-4"].valueQuantity.value == 72
     issues = {issue.code.coding[0].code: issue for issue in by_type["DetectedIssue"]}
     flags = {f["rule"]: f for f in body["result"]["flags"] if f["severity"] != "info"}
     assert set(issues) == set(flags)
@@ -237,6 +256,13 @@ def test_fhir_export_is_a_valid_r4_bundle(as_clinician, flagged_intake, patient)
     assert [e.code[0].text for e in issues["STOP-PREGNANCY"].evidence] == flags["STOP-PREGNANCY"][
         "because"
     ]
+    # The rule's published source, as a uri (percent-encoded: a uri holds no spaces).
+    source = flags["STOP-PREGNANCY"]["source"]
+    assert (
+        unquote(issues["STOP-PREGNANCY"].reference)
+        == f"urn:ketamine-screening:rule-source:{source}"
+    )
+    assert all(resource.text.status == "generated" for resource in resources)
     assert AuditEvent.objects.filter(
         action="screening.view", object_id=body["uuid"], detail__page="fhir"
     ).exists()
@@ -247,7 +273,8 @@ def test_fhir_export_of_an_eligible_screening_has_no_detected_issues(as_clinicia
     bundle = Bundle.model_validate(as_clinician.get(f"/screenings/{uuid}/fhir").json())
     types = [entry.resource.get_resource_type() for entry in bundle.entry]
     assert "DetectedIssue" not in types
-    assert types.count("Observation") == 1  # PHQ-9 only: the intake records no other scale
+    # PHQ-9 total and item 9, the blood pressure panel and heart rate: no other scale recorded.
+    assert types.count("Observation") == 4
 
 
 def test_signing_an_incomplete_result_needs_reasons_given_in_the_body(
@@ -305,14 +332,14 @@ def test_fhir_questionnaire_response_carries_the_version_2_answers(
         for e in bundle.entry
         if e.resource.get_resource_type() == "QuestionnaireResponse"
     ]
-    items = {item.linkId: item for item in response.item}
+    items = {item.linkId: item for section in response.item for item in section.item}
     bladder = items["bladder_symptoms_or_cystitis"]
-    assert bladder.text == "bladder symptoms or cystitis"
+    assert bladder.text == "Bladder symptoms or cystitis"
     assert bladder.answer[0].valueBoolean is True
     assert items["bp_rise_serious_hazard"].answer[0].valueBoolean is False
     coding = items["planned_formulation"].answer[0].valueCoding
     assert (coding.system, coding.code, coding.display) == (
-        "urn:ketamine-screening:fact",
+        "urn:ketamine-screening:fact:planned_formulation",
         "esketamine_nasal",
         "Esketamine nasal spray",
     )

@@ -130,6 +130,8 @@ API: dict[str, dict[str, Any]] = {
     "GET /api/v1/screenings": API_READERS,
     "GET /api/v1/screenings/{screening_uuid}": API_READERS,
     "GET /api/v1/screenings/{screening_uuid}/fhir": API_READERS,
+    # The intake form as a FHIR Questionnaire: whoever may read intakes.
+    "GET /api/v1/fhir/Questionnaire/ketamine-intake": API_READERS,
     "POST /api/v1/screenings/{screening_uuid}/flags/{rule_id}/acknowledge": API_CLINICIANS,
     "POST /api/v1/screenings/{screening_uuid}/flags/{rule_id}/override": API_CLINICIANS,
     "POST /api/v1/screenings/{screening_uuid}/sign": API_CLINICIANS,

@@ -16,7 +16,6 @@ from rules.engine import FactsInvalid, FieldError, ScreeningResult
 from rules.loader import compiled_version
 from rules.selectors import published_version
 from screening import services
-from screening.api import fhir
 from screening.api.auth import caller
 from screening.api.schemas import (
     REFUSALS,
@@ -32,6 +31,7 @@ from screening.api.schemas import (
 from screening.core.audit import audit_record, audit_view
 from screening.core.errors import InputInvalid
 from screening.core.pagination import InvalidCursor, KeysetPaginator, day_start
+from screening.fhir.bundle import screening_bundle
 from screening.models import FlagReview, Screening
 from screening.selectors import RUN_KEYS, screening_for, screenings_visible_to
 
@@ -251,4 +251,4 @@ def screening_fhir(request: HttpRequest, screening_uuid: UUID) -> dict[str, Any]
     user = caller(request, "screening.view_screening")
     screening = screening_for(user, screening_uuid)
     audit_view(user, screening, page="fhir")
-    return fhir.screening_bundle(screening)
+    return screening_bundle(screening)
