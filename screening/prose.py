@@ -10,6 +10,7 @@ dictionary's units. So "systolic_bp = 150 (> 140)" reads "Systolic blood pressur
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -32,6 +33,13 @@ class FactWords:
     noun: tuple[str, str] = ("", "")  # singular, plural
 
 
+def _lower(label: object) -> str:
+    """A choice label inside a sentence: "Not pregnant" → "not pregnant", "Bipolar I
+    disorder" → "bipolar I disorder" (an acronym such as "MAOI" keeps its capitals)."""
+    text = str(label)
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 _YES_NO = {"true": "yes", "false": "no"}
 _RISK = {"none": "none", "low": "low", "moderate": "moderate", "high": "high"}
 
@@ -50,7 +58,7 @@ OTHER_FACTS = {
     "sex_at_birth": FactWords(
         "sex at birth", values={v: str(l).lower() for v, l in SexAtBirth.choices}
     ),
-    "diagnoses": FactWords("diagnoses", values=dict(Diagnosis.choices)),
+    "diagnoses": FactWords("diagnoses", values={v: _lower(l) for v, l in Diagnosis.choices}),
     "failed_adequate_antidepressant_trials": FactWords(
         "adequate antidepressant trials without response",
         noun=(
@@ -97,7 +105,7 @@ def fact_words(fact: str) -> FactWords:
         assert isinstance(db_field, models.Field)
         values = _YES_NO if isinstance(db_field, models.BooleanField) else {}
         if db_field.choices:
-            values = {str(v): _lower(str(label)) for v, label in db_field.choices}
+            values = {str(v): _lower(label) for v, label in db_field.choices}
         return FactWords(str(db_field.verbose_name), UNITS.get(fact, ""), values)
     return FactWords(fact.replace("_", " ").replace(".", " "))
 
@@ -105,11 +113,6 @@ def fact_words(fact: str) -> FactWords:
 def fact_label(fact: str) -> str:
     """The fact as the intake asks it, capitalised: "Systolic blood pressure"."""
     return capfirst(fact_words(fact).label)
-
-
-def _lower(label: str) -> str:
-    """A choice label inside a sentence: "Not pregnant" → "not pregnant" (keeps "MAOI")."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def value_words(fact: str, value: str) -> str:
@@ -120,7 +123,8 @@ def value_words(fact: str, value: str) -> str:
     if " or " in value and all(v in words.values for v in value.split(" or ")):
         return " or ".join(words.values[v] for v in value.split(" or "))
     if words.unit and _is_number(value):
-        return f"{value} {words.unit}"
+        unit = words.unit.removesuffix("s") if value == "1" else words.unit
+        return f"{value} {unit}"
     return value.replace("_", " ")
 
 
@@ -148,13 +152,15 @@ def because_list(lines: tuple[str, ...] | list[str]) -> list[str]:
 
 def _compared(r: Reason) -> str:
     words = fact_words(r.fact)
-    criterion = f"{COMPARISONS[r.op]} {value_words(r.fact, r.against[0])}"
+    # Inside the brackets a value reads without its own bracketed gloss.
+    against = re.sub(r" \(.*\)$", "", value_words(r.fact, r.against[0]))
+    criterion = f"{COMPARISONS[r.op]} {against}"
     if words.unit and _is_number(r.against[0]):
         criterion = f"{COMPARISONS[r.op]} {r.against[0]}"
     if words.noun[0] and _is_number(r.value):
         noun = words.noun[0] if r.value == "1" else words.noun[1]
         return f"{r.value} {noun} (criterion: {criterion})"
-    if r.op in ("=", "≠"):
+    if r.op in ("=", "≠") or words.label[-1:].isdigit():  # "PHQ-9 item 9: 2"
         return f"{words.label}: {value_words(r.fact, r.value)} ({criterion})"
     return f"{words.label} {value_words(r.fact, r.value)} ({criterion})"
 
