@@ -17,8 +17,10 @@ from functools import cache
 from django.db import models
 from django.utils.text import capfirst
 
-from patients.models import Diagnosis, Intake, SexAtBirth
+from patients.models import Diagnosis, Intake, SexAtBirth, TrialOutcome
 from patients.services import INTAKE_FIELDS
+from rules.engine import IntakeFacts
+from rules.engine.facts import DATE_FIELDS
 from rules.engine.reasons import Reason, read_because
 
 
@@ -40,6 +42,10 @@ def _lower(label: object) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
+def _words(choices: type[models.TextChoices]) -> dict[str, str]:
+    return {str(value): _lower(label) for value, label in choices.choices}
+
+
 _YES_NO = {"true": "yes", "false": "no"}
 _RISK = {"none": "none", "low": "low", "moderate": "moderate", "high": "high"}
 
@@ -55,10 +61,8 @@ UNITS = {
 #: Facts that are not one intake question: demographics, derived facts and nested answers.
 OTHER_FACTS = {
     "age_years": FactWords("age", "years"),
-    "sex_at_birth": FactWords(
-        "sex at birth", values={v: str(l).lower() for v, l in SexAtBirth.choices}
-    ),
-    "diagnoses": FactWords("diagnoses", values={v: _lower(l) for v, l in Diagnosis.choices}),
+    "sex_at_birth": FactWords("sex at birth", values=_words(SexAtBirth)),
+    "diagnoses": FactWords("diagnoses", values=_words(Diagnosis)),
     "failed_adequate_antidepressant_trials": FactWords(
         "adequate antidepressant trials without response",
         noun=(
@@ -224,3 +228,66 @@ _WORDERS = {
     "narrowed": _narrowed,
     "facts": _facts,
 }
+
+
+# --- the facts as entered ----------------------------------------------------------------
+
+#: The C-SSRS screener's answers, in the screener's order.
+CSSRS_ORDER = (
+    "wish_dead",
+    "active_thoughts",
+    "method",
+    "intent",
+    "plan",
+    "behavior_past_3_months",
+    "behavior_lifetime",
+)
+
+
+def shown(value: object) -> str:
+    """A stored fact value as the engine's explanations show it ("true", "8", "8.5")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def facts_as_entered(document: dict[str, object]) -> tuple[list[tuple[str, str]], list[str]]:
+    """A stored facts document as (question, answer) rows, with units and value words, in the
+    data dictionary's order, and the questions left not recorded (C-SSRS answers one by one)."""
+    rows: list[tuple[str, str]] = []
+    unrecorded: list[str] = []
+    for fact in IntakeFacts.model_fields:
+        if fact in DATE_FIELDS:
+            continue
+        value = document.get(fact)
+        if fact == "cssrs":
+            answers = value if isinstance(value, dict) else {}
+            for name in CSSRS_ORDER:
+                label = fact_label(f"cssrs.{name}")
+                if name in answers and answers[name] is not None:
+                    rows.append((label, _YES_NO[shown(answers[name])]))
+                else:
+                    unrecorded.append(label)
+        elif value is None:
+            unrecorded.append(fact_label(fact))
+        elif fact == "diagnoses" and isinstance(value, list):
+            said = ", ".join(value_words(fact, str(v)) for v in value) or "none of these"
+            rows.append((fact_label(fact), said))
+        elif fact == "antidepressant_trials" and isinstance(value, list):
+            rows.append((fact_label(fact), _trials(value)))
+        else:
+            rows.append((fact_label(fact), value_words(fact, shown(value))))
+    return rows, unrecorded
+
+
+def _trials(trials: list[object]) -> str:
+    outcomes = _words(TrialOutcome)
+    said = [
+        f"{t.get('drug')}, {t.get('weeks_at_adequate_dose')} weeks at an adequate dose, "
+        f"{outcomes.get(str(t.get('outcome')), str(t.get('outcome')))}"
+        for t in trials
+        if isinstance(t, dict)
+    ]
+    return "; ".join(said) or "none tried in this episode"

@@ -16,6 +16,7 @@ app_name = "screening"
 
 urlpatterns = [
     path("<uuid:screening_uuid>/", views.screening_detail, name="detail"),
+    path("<uuid:screening_uuid>/pdf/", views.screening_pdf, name="pdf"),
     path(
         "<uuid:screening_uuid>/flags/<str:rule_id>/acknowledge/",
         views.flag_review,

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 
 from patients.selectors import drafts_of
 from screening import services
+from screening.clinic import chart_pdf
 from screening.clinic.forms import AmendForm, FlagReviewForm
 from screening.clinic.result_page import missing_rows, result_page_context, sign_form_for
-from screening.core.audit import audit_view
+from screening.core.audit import audit_record, audit_view
 from screening.core.errors import InputInvalid, ServiceError
 from screening.core.http import SignedInRequest
 from screening.core.permissions import Role, has_perm, permission_required, roles_of
@@ -51,6 +52,23 @@ def screening_detail(request: HttpRequest, screening_uuid: object) -> HttpRespon
     return render(request, DETAIL_TEMPLATE, result_page_context(request.user, screening))
 
 
+@permission_required("screening.view_screening")
+def screening_pdf(request: HttpRequest, screening_uuid: object) -> HttpResponse:
+    """The screening as a PDF for the chart, from its stored snapshot. The download is an audit
+    event; the file is named by the screening's UUID, never by the patient."""
+    screening = screening_for(request.user, screening_uuid)
+    pdf = chart_pdf.screening_pdf(screening)
+    audit_record(
+        actor=request.user,
+        action="export.pdf",
+        target=screening,
+        detail={"status": screening.status, "bytes": len(pdf)},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="screening-{screening.uuid}.pdf"'
+    return response
+
+
 @require_POST
 @permission_required("screening.add_flagreview")
 def flag_review(
@@ -80,7 +98,8 @@ def flag_review(
         except ServiceError as error:
             messages.error(request, f"Not saved: {error}")
         else:
-            messages.success(request, f"{rule_id} {form.done}.")
+            flag = screening.outcome.flag(rule_id)
+            messages.success(request, f"“{flag.title if flag else rule_id}” {form.done}.")
         return redirect("screening:detail", screening.uuid)
     context = result_page_context(request.user, screening, bound={rule_id: form})
     shown = any(flag["form"] is form for group in context["flag_groups"] for flag in group["flags"])

@@ -446,7 +446,7 @@ def test_a_clinician_cannot_sign_until_the_review_flag_is_acknowledged(client, c
     response = client.post(reverse("screening:sign", args=[screening.uuid]), follow=True)
     assert response.redirect_chain == [(detail_url(screening), 302)]
     assert (
-        "Not signed: Handle every flag before signing: REV-PEDIATRIC still open."
+        "Not signed: Handle every flag before signing: “Under 18” still open."
         in response.content.decode()
     )
     screening.refresh_from_db()
@@ -455,7 +455,7 @@ def test_a_clinician_cannot_sign_until_the_review_flag_is_acknowledged(client, c
     url = reverse("screening:acknowledge", args=[screening.uuid, "REV-PEDIATRIC"])
     response = client.post(url, {"reason": "Child psychiatrist agreed; monitoring plan in notes"})
     assert response["Location"] == detail_url(screening)
-    assert messages_of(response) == ["REV-PEDIATRIC acknowledged."]
+    assert messages_of(response) == ["“Under 18” acknowledged."]
     review = FlagReview.objects.get(screening=screening, rule_id="REV-PEDIATRIC")
     assert review.kind == FlagReview.Kind.ACKNOWLEDGED
     assert review.reviewed_by == clinician
@@ -531,7 +531,7 @@ def test_overriding_a_stop_flag_needs_a_coded_reason_shown_beside_the_field(
         url, {"reason_code": "specialist_approval", "reason": "Obstetric MDT reviewed"}
     )
 
-    assert messages_of(response) == ["STOP-PREGNANCY overridden with a documented reason."]
+    assert messages_of(response) == ["“Pregnancy” overridden with a documented reason."]
     review = FlagReview.objects.get()
     assert (review.kind, review.reason_code) == ("overridden", "specialist_approval")
     flag = section(page(client, clinician, screening), "flag-STOP-PREGNANCY")
@@ -568,13 +568,13 @@ def test_a_blank_acknowledgement_reason_is_shown_beside_the_field(client, clinic
             "acknowledge",
             "NOT-A-RULE",
             {"reason": "ok"},
-            "Not saved: NOT-A-RULE is not a flag of this screening.",
+            "Not saved: That flag did not fire in this screening.",
         ),
         (
             "acknowledge",
             "INFO-ESCORT",
             {"reason": "ok"},
-            "Not saved: INFO-ESCORT is for information and needs no acknowledgement.",
+            "Not saved: “No escort home” is for information and needs no acknowledgement.",
         ),
     ],
 )
