@@ -69,6 +69,18 @@ def vignette_v2_names() -> list[str]:
     return sorted(path.stem for path in VIGNETTES_V2.glob("*.json"))
 
 
+#: The C-SSRS screener's answers (data dictionary).
+CSSRS_ANSWERS = (
+    "wish_dead",
+    "active_thoughts",
+    "method",
+    "intent",
+    "plan",
+    "behavior_past_3_months",
+    "behavior_lifetime",
+)
+
+
 def sample_documents(count: int, seed: int = 15) -> list[dict[str, Any]]:
     """`count` valid facts documents with every input fact present (a random allowed value) or
     not recorded, at random but the same on every run: enough to make every rule of the
@@ -97,10 +109,7 @@ def sample_documents(count: int, seed: int = 15) -> list[dict[str, Any]]:
                 document[name] = rng.choice([low, high, rng.randint(low, high)])
         if rng.random() < 0.7:
             document["cssrs"] = {
-                name: rng.random() < 0.3
-                for name in ("wish_dead", "active_thoughts", "behavior_past_3_months")
-                + ("behavior_lifetime", "method", "intent", "plan")
-                if rng.random() < 0.8
+                name: rng.random() < 0.3 for name in CSSRS_ANSWERS if rng.random() < 0.8
             }
             if document["cssrs"].get("active_thoughts") is False:
                 for name in ("method", "intent", "plan"):

@@ -70,9 +70,7 @@ def test_every_page_names_the_patient_and_counts_the_pages(client, clinician, ty
         assert "NOT SIGNED" in text
 
 
-def test_the_pdf_shows_the_result_its_reasons_and_the_facts_as_entered(
-    client, clinician, typical
-):
+def test_the_pdf_shows_the_result_its_reasons_and_the_facts_as_entered(client, clinician, typical):
     text = " ".join(pages_of(download(client, clinician, typical)))
 
     assert "Review required" in text
