@@ -34,7 +34,7 @@ def test_clinician_overrides_the_pregnancy_stop_flag_and_signs(
     expect(page.locator("#disposition")).to_contain_text("contraindicated")
     flag = page.locator("#flag-STOP-PREGNANCY")
     expect(flag).to_contain_text("Not recommended in pregnancy")
-    expect(flag).to_contain_text("pregnancy_status = pregnant")
+    expect(flag).to_contain_text("Pregnancy status: pregnant")
     expect(flag).to_contain_text(
         "Spravato US PI §8.1 Pregnancy and §5.10 Embryo-fetal Toxicity; ASRA 2018"
     )

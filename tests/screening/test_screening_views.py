@@ -273,12 +273,12 @@ def test_conditions_table_lists_all_eight_with_status_because_and_evidence(
     assert table.count('id="condition-') == 8
     trd = section(html, "condition-trd")
     assert "Treatment-resistant depression" in trd
-    assert "Indicated" in trd
-    assert "failed_adequate_antidepressant_trials = 2 (≥ 2)" in trd
+    assert "Meets screening criteria" in trd
+    assert "2 adequate antidepressant trials without response (criterion: at least 2)" in trd
     assert "Strongest evidence: esketamine is approved for adults" in trd
     gad = section(html, "condition-gad")
-    assert "Not indicated" in gad
-    assert "diagnoses does not include gad" in gad
+    assert "Not met" in gad
+    assert "Diagnoses do not include generalised anxiety disorder" in gad
 
 
 def test_the_page_is_drawn_from_the_snapshot_not_the_rules_published_later(
