@@ -14,9 +14,11 @@ fact known in part (`rules.engine.partial`):
     suicide_risk could be none or low (cssrs.wish_dead not recorded)
     heart_rate = 90 (< systolic_bp = 120)       facts: two facts compared
 
+The compiler writes its lines with `str(Reason(...))`, so each shape is spelled once, here.
 `read_because(text)` returns a `Reason` whose `str()` is `text` again; the engine's tests run
-every rule of the default rule sets over many fact documents and check that round trip, so the
-shapes here cannot drift from what the compiler writes. The result stays the data dictionary's
+every rule of the default rule sets over many fact documents and check that round trip (which
+also covers the lines the facts layer and `partial` write), so reading cannot drift from
+writing. The result stays the data dictionary's
 (plain strings): stored results of any age read back the same way.
 """
 
@@ -89,31 +91,30 @@ _WRITERS = {
 
 _NAME = r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?"
 _OP = "|".join(re.escape(op) for op in OPERATORS)
-_PATTERNS: tuple[tuple[ReasonKind, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern))
-    for kind, pattern in (
-        ("defaulted", rf"(?P<fact>{_NAME}) not recorded; (?P<other>{_NAME}) = (?P<value>.+)"),
-        (
-            "narrowed",
-            rf"(?P<fact>{_NAME}) (?P<op>is not|is|could be) (?P<value>[a-z_]+(?: or [a-z_]+)*)"
-            r"(?: \((?P<detail>.+)\))?",
-        ),
-        ("member", rf"(?P<fact>{_NAME}) (?P<op>includes|does not include) (?P<value>\S+)"),
-        ("unrecorded", rf"(?P<fact>{_NAME}) not recorded"),
-        ("listed", rf"(?P<fact>{_NAME}) = (?P<value>[^()]+?) \((?P<op>in|not in) (?P<list>.+)\)"),
-        (
-            "facts",
-            rf"(?P<fact>{_NAME}) = (?P<value>[^()]+?) \((?P<op>{_OP}) (?P<other>{_NAME}) = "
-            r"(?P<other_value>[^()]+)\)",
-        ),
-        ("compared", rf"(?P<fact>{_NAME}) = (?P<value>[^()]+?) \((?P<op>{_OP}) (?P<against>.+)\)"),
-        (
-            "facts",
-            rf"(?P<fact>{_NAME}) = (?P<value>[^(),]+), (?P<other>{_NAME}) = (?P<other_value>.+)",
-        ),
-        ("value", rf"(?P<fact>{_NAME}) = (?P<value>.+)"),
-    )
+_SHAPES: tuple[tuple[ReasonKind, str], ...] = (
+    ("defaulted", rf"(?P<fact>{_NAME}) not recorded; (?P<other>{_NAME}) = (?P<value>.+)"),
+    (
+        "narrowed",
+        rf"(?P<fact>{_NAME}) (?P<op>is not|is|could be) (?P<value>[a-z_]+(?: or [a-z_]+)*)"
+        r"(?: \((?P<detail>.+)\))?",
+    ),
+    ("member", rf"(?P<fact>{_NAME}) (?P<op>includes|does not include) (?P<value>\S+)"),
+    ("unrecorded", rf"(?P<fact>{_NAME}) not recorded"),
+    ("listed", rf"(?P<fact>{_NAME}) = (?P<value>[^()]+?) \((?P<op>in|not in) (?P<list>.+)\)"),
+    (
+        "facts",
+        rf"(?P<fact>{_NAME}) = (?P<value>[^()]+?) \((?P<op>{_OP}) (?P<other>{_NAME}) = "
+        r"(?P<other_value>[^()]+)\)",
+    ),
+    ("compared", rf"(?P<fact>{_NAME}) = (?P<value>[^()]+?) \((?P<op>{_OP}) (?P<against>.+)\)"),
+    (
+        "facts",
+        rf"(?P<fact>{_NAME}) = (?P<value>[^(),]+), (?P<other>{_NAME}) = (?P<other_value>.+)",
+    ),
+    ("value", rf"(?P<fact>{_NAME}) = (?P<value>.+)"),
 )
+#: Tried in order: the first shape that reads the line and writes it back wins.
+_PATTERNS = tuple((kind, re.compile(pattern)) for kind, pattern in _SHAPES)
 
 
 def read_because(text: str) -> Reason:

@@ -58,4 +58,5 @@ def chart_context(screening: Screening) -> dict[str, Any]:
 def screening_pdf(screening: Screening) -> bytes:
     """The PDF of `screening` for the chart."""
     html = render_to_string("screening/screening_pdf.html", chart_context(screening))
-    return HTML(string=html).write_pdf()
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf
