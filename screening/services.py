@@ -380,9 +380,7 @@ def flag_review(
         if flag is None:
             raise ServiceError("That flag did not fire in this screening.")
         if flag.severity == "info":
-            raise ServiceError(
-                f"“{flag.title}” is for information and needs no acknowledgement."
-            )
+            raise ServiceError(f"“{flag.title}” is for information and needs no acknowledgement.")
         expected = (
             FlagReview.Kind.OVERRIDDEN
             if flag.severity in MUST_OVERRIDE

@@ -80,7 +80,8 @@ def test_missing_information_is_grouped_stop_first_under_the_question(client, cl
     intake_url = reverse("patients:intake_edit", args=[typical.intake.uuid])
     assert f'href="{intake_url}#id_pregnancy_status"' in stop
     assert ">Pregnancy status</a>" in stop
-    assert "Needed by:" in stop and "Pregnancy" in stop
+    assert "Needed by:" in stop
+    assert "Pregnancy" in stop
     assert "STOP-PREGNANCY" not in stop
     assert "<code" not in missing.split("</section>")[0]
 
