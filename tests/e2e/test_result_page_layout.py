@@ -48,6 +48,18 @@ def scroll_width(page: Page) -> int:
     return int(page.evaluate("document.scrollingElement.scrollWidth"))
 
 
+def overflowing(page: Page) -> list[str]:
+    """Elements of the result that reach past the viewport's right edge (inside a scrolling
+    box, say, where the page itself would not scroll but the reader would have to)."""
+    return list(
+        page.evaluate(
+            """() => Array.from(document.querySelectorAll('main *'))
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                .map(e => e.tagName + '#' + e.id + '.' + e.className)"""
+        )
+    )
+
+
 def test_the_result_page_fits_a_phone_and_reads_as_prose(
     page: Page, live_server, login, clinician, password, artifacts_dir, typical
 ):
@@ -67,6 +79,7 @@ def test_the_result_page_fits_a_phone_and_reads_as_prose(
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     assert scroll_width(page) <= 390
+    assert overflowing(page) == []
     expect(page.locator("#missing .app-needed-by").first).to_be_visible()
     page.screenshot(path=artifacts_dir / "result-390.png", full_page=True)
 
