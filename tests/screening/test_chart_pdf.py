@@ -144,11 +144,12 @@ def test_a_reviewer_downloads_it_and_an_outsider_cannot(client, reviewer, outsid
     assert client.get(reverse("screening:pdf", args=[typical.uuid])).status_code == 403
 
 
-def test_one_page_as_a_picture_for_the_ci_artefacts(client, clinician, typical):
+def test_pages_as_pictures_for_the_ci_artefacts(client, clinician, typical):
     pdf = pypdfium2.PdfDocument(download(client, clinician, typical).content)
-    image = pdf[0].render(scale=1.5).to_pil()
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "screening-pdf-page-1.png"
-    image.save(path)
-    assert image.width > 800
-    assert path.stat().st_size > 20_000
+    for number, page in enumerate(pdf, start=1):
+        image = page.render(scale=1.5).to_pil()
+        path = RESULTS / f"screening-pdf-page-{number}.png"
+        image.save(path)
+        assert image.width > 800
+        assert path.stat().st_size > 20_000
