@@ -268,6 +268,10 @@ def facts_as_entered(document: dict[str, object]) -> tuple[list[tuple[str, str]]
                 label = fact_label(f"cssrs.{name}")
                 if name in answers and answers[name] is not None:
                     rows.append((label, _YES_NO[shown(answers[name])]))
+                elif (
+                    name in ("method", "intent", "plan") and answers.get("active_thoughts") is False
+                ):
+                    rows.append((label, "not asked (Q2 is no)"))
                 else:
                     unrecorded.append(label)
         elif value is None:

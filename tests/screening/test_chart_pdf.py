@@ -85,7 +85,10 @@ def test_the_pdf_shows_the_result_its_reasons_and_the_facts_as_entered(client, c
     assert re.search(r"Systolic blood pressure 150 mmHg", text)
     assert "Diastolic blood pressure 95 mmHg" in text
     assert "sertraline, 8 weeks at an adequate dose, no response" in text
-    assert "Pregnancy status Not pregnant" in text or "Pregnancy status not pregnant" in text
+    assert "Pregnancy status not pregnant" in text
+    # Q3–Q5 follow a yes to Q2 only: after a no they were not asked, not "not recorded".
+    assert "Q3 thoughts of a method not asked (Q2 is no)" in text
+    assert "Not recorded: GAD-7 total" in text
     for code in ("review_required", "REV-BP-ELEVATED", "systolic_bp", "not_pregnant"):
         assert code not in text
 
