@@ -1,11 +1,12 @@
-"""The platform's one page of its own: keeping a signed-in session alive."""
+"""The platform's own answers: keeping a signed-in session alive, and the site's icon."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_POST
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
+from django.views.decorators.http import require_POST, require_safe
 
 
 @require_POST
@@ -20,3 +21,11 @@ def session_keepalive(request: HttpRequest) -> JsonResponse:
             status=401,
         )
     return JsonResponse({"expires_in": settings.SESSION_COOKIE_AGE})
+
+
+@require_safe
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """`/favicon.ico`, which browsers and tools ask for on their own: the static icon (pages
+    name it in base.html)."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
