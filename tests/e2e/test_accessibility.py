@@ -416,3 +416,121 @@ def test_pages_that_keep_work_and_ask_for_reasons_have_no_serious_finding(
     page.get_by_role("button", name="Sign", exact=True).click()
     expect(page.locator("#sign-errors")).to_be_focused()
     assert_accessible(page, "result with a sign-off error summary")
+
+
+# --- visible focus ---------------------------------------------------------------------------------
+
+#: For the focused element: its outline (style, width, colour) and the colour behind the outline
+#: (the first opaque background among its ancestors), as WCAG 1.4.11 compares them.
+FOCUS_STYLE = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  let node = el.parentElement, behind = "rgb(255, 255, 255)";
+  while (node) {
+    const bg = getComputedStyle(node).backgroundColor;
+    if (bg && bg !== "transparent" && !bg.startsWith("rgba(0, 0, 0, 0)")) {
+      const alpha = bg.startsWith("rgba") ? parseFloat(bg.split(",")[3]) : 1;
+      if (alpha >= 0.5) { behind = bg; break; }
+    }
+    node = node.parentElement;
+  }
+  return {
+    what: el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " " + (el.textContent || el.name || "").trim().slice(0, 30),
+    style: style.outlineStyle,
+    width: parseFloat(style.outlineWidth),
+    colour: style.outlineColor,
+    behind: behind,
+  };
+}"""
+
+
+def _luminance(colour: str) -> float:
+    channels = [float(c) / 255 for c in re.findall(r"[\d.]+", colour)[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one: str, other: str) -> float:
+    lighter, darker = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def focus_problems(page: Page, stops: int = 40) -> list[str]:
+    """Tab through the page's first `stops` focusable elements; each must show a solid outline
+    at least 2 px wide with at least 3:1 against the colour behind it."""
+    problems = []
+    page.locator("body").focus()
+    for _ in range(stops):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS_STYLE)
+        if focus["what"].startswith("body"):
+            break
+        ratio = contrast(focus["colour"], focus["behind"])
+        if focus["style"] in ("none", "hidden") or focus["width"] < 2 or ratio < 3:
+            problems.append(f"{focus['what']!r}: {focus['style']} {focus['width']}px, {ratio:.1f}:1")
+    return problems
+
+
+def test_keyboard_focus_is_visible_on_links_buttons_and_fields(
+    browser: Browser, live_server, login, clinician, rule_admin, password
+):
+    world = build_world(live_server.url, clinician, rule_admin)
+    problems = []
+    for person, visits in (
+        (clinician, [_url("home"), _url("patients:intake_edit", "draft_intake"), _url("screening:detail", "flagged")]),
+        (rule_admin, [_url("rules:version", "draft")]),
+    ):
+        page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        login(page, live_server, person, password)
+        for visit in visits:
+            visit(page, world)
+            problems += [f"{page.url}: {problem}" for problem in focus_problems(page)]
+        page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+# --- the phone layout ------------------------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+
+#: Elements reaching past the right edge of the viewport whose parent does not: what makes the
+#: page scroll sideways. Inside a box that scrolls sideways itself only absolutely positioned
+#: elements count (they escape it unless it is positioned).
+OVERFLOWING = """(limit) => {
+  const scrolls = (el) => { const o = getComputedStyle(el).overflowX; return o === "auto" || o === "scroll"; };
+  const inScroller = (el) => { for (let n = el.parentElement; n; n = n.parentElement) if (scrolls(n)) return true; return false; };
+  const past = (el) => el.getBoundingClientRect().right > limit + 1;
+  return [...document.body.querySelectorAll("*")]
+    .filter((el) => past(el) && !(el.parentElement && past(el.parentElement)))
+    .filter((el) => !inScroller(el) || getComputedStyle(el).position === "absolute")
+    .slice(0, 5)
+    .map((el) => el.tagName.toLowerCase() + "." + [...el.classList].join(".") + " " + (el.textContent || "").trim().slice(0, 40));
+}"""
+
+
+def test_shared_chrome_and_list_pages_fit_a_phone_without_sideways_scrolling(
+    browser: Browser, live_server, login, clinician, reviewer, rule_admin, password
+):
+    world = build_world(live_server.url, clinician, rule_admin)
+    too_wide = []
+    for person, visits in (
+        (None, [_url("login"), _path("/no-such-page/")]),
+        (clinician, [_url("home"), _url("patients:list"), _url("patients:detail", "patient"), _url("api_tokens:list"), _url("rules:list")]),
+        (reviewer, [_url("screening:list"), _url("screening:audit"), _url("screening:analytics"), _url("screening:review", "stopped")]),
+        (rule_admin, [_url("rules:list"), _url("rules:version", "draft"), _url("rules:compare", "rule_set"), _url("rules:case_results", "draft"), _url("rules:impact", "preview")]),
+    ):
+        page = browser.new_context(viewport=PHONE).new_page()
+        if person is not None:
+            login(page, live_server, person, password)
+            # The navigation folds into a menu button.
+            menu = page.get_by_role("navigation", name="Main navigation")
+            expect(menu.get_by_role("button", name="Toggle navigation")).to_be_visible()
+            expect(menu.get_by_role("link", name="Home")).to_be_hidden()
+        for visit in visits:
+            visit(page, world)
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                culprits = page.evaluate(OVERFLOWING, PHONE["width"])
+                too_wide.append(f"{page.url}: {width}px wide, by {culprits}")
+        page.context.close()
+    assert not too_wide, "\n".join(too_wide)
