@@ -69,15 +69,19 @@ def roles_holding(perm: str) -> list[str]:
     return [role.label for role in Role if role.value in names]
 
 
-def page_refusal(perm: str) -> str:
-    """The 403 page's sentence for a page that needs `perm`, naming the roles that open it in
-    plain words ("This page is for rule admins.")."""
-    roles = [f"{label.lower()}s" for label in roles_holding(perm)]
-    if not roles:
-        return "No role opens this page; your system administrator can tell you who may."
-    if len(roles) > 1:
-        roles = [", ".join(roles[:-1]) + " and " + roles[-1]]
-    return f"This page is for {roles[0]}; your role does not give access to it."
+class RoleRequired(PermissionDenied):
+    """A page refused for want of a role: its message names the roles that open the page, in
+    plain words, and is the only refusal text the 403 page shows (`screening.core.views`)."""
+
+    def __init__(self, perm: str) -> None:
+        roles = [f"{label.lower()}s" for label in roles_holding(perm)]
+        if not roles:
+            sentence = "No role opens this page; your system administrator can tell you who may."
+        else:
+            if len(roles) > 1:
+                roles = [", ".join(roles[:-1]) + " and " + roles[-1]]
+            sentence = f"This page is for {roles[0]}; your role does not give access to it."
+        super().__init__(sentence)
 
 
 def permission_required(perm: str) -> Callable[[View], View]:
@@ -90,7 +94,7 @@ def permission_required(perm: str) -> Callable[[View], View]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not has_perm(request.user, perm):
-                raise PermissionDenied(page_refusal(perm))
+                raise RoleRequired(perm)
             return view(request, *args, **kwargs)
 
         wrapper.required_permission = perm  # type: ignore[attr-defined]
