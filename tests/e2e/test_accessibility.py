@@ -107,7 +107,9 @@ def _patient_search(page: Page, world: World) -> None:
     world.go(page, "patients:list")
     page.get_by_role("searchbox").fill(world.patient.family_name)
     page.get_by_role("button", name="Search").click()
-    expect(page.get_by_role("link", name=re.compile(world.patient.family_name, re.I))).to_be_visible()
+    expect(
+        page.get_by_role("link", name=re.compile(world.patient.family_name, re.I))
+    ).to_be_visible()
 
 
 def _register_errors(page: Page, world: World) -> None:
@@ -265,7 +267,9 @@ PAGE_STATES: list[PageState] = [
 
 def build_world(url: str, clinician: Any, rule_admin: Any) -> World:
     patient = make_patient(created_by=clinician, born=date(1984, 3, 1))
-    draft_intake = Intake.objects.create(patient=patient, created_by=clinician, updated_by=clinician)
+    draft_intake = Intake.objects.create(
+        patient=patient, created_by=clinician, updated_by=clinician
+    )
     flagged = screening_run(
         intake=make_intake(
             patient=patient,
@@ -279,7 +283,9 @@ def build_world(url: str, clinician: Any, rule_admin: Any) -> World:
         user=clinician,
     )
     stopped = screening_run(
-        intake=make_intake(patient=make_patient(created_by=clinician), by=clinician, pregnancy_status="pregnant"),
+        intake=make_intake(
+            patient=make_patient(created_by=clinician), by=clinician, pregnancy_status="pregnant"
+        ),
         user=clinician,
     )
     flag_override(
@@ -295,7 +301,12 @@ def build_world(url: str, clinician: Any, rule_admin: Any) -> World:
         user=clinician,
     )
     signed = screening_run(
-        intake=make_intake(patient=make_patient(created_by=clinician), by=clinician, systolic_bp=150, diastolic_bp=95),
+        intake=make_intake(
+            patient=make_patient(created_by=clinician),
+            by=clinician,
+            systolic_bp=150,
+            diastolic_bp=95,
+        ),
         user=clinician,
     )
     flag_acknowledge(
@@ -334,11 +345,11 @@ def summary_table(rows: list[tuple[str, str, Counter[str]]]) -> str:
     width = max(len(name) for _, name, _ in rows)
     lines = [f"{'role':<11} {'page state':<{width}} " + " ".join(f"{i:>8}" for i in IMPACTS)]
     for role, name, counts in rows:
-        lines.append(
-            f"{role:<11} {name:<{width}} " + " ".join(f"{counts[i]:>8}" for i in IMPACTS)
-        )
+        lines.append(f"{role:<11} {name:<{width}} " + " ".join(f"{counts[i]:>8}" for i in IMPACTS))
     total: Counter[str] = sum((c for _, _, c in rows), Counter())
-    lines.append(f"{'total':<11} {len(rows):<{width}} " + " ".join(f"{total[i]:>8}" for i in IMPACTS))
+    lines.append(
+        f"{'total':<11} {len(rows):<{width}} " + " ".join(f"{total[i]:>8}" for i in IMPACTS)
+    )
     return "\n".join(lines)
 
 
@@ -363,7 +374,7 @@ def test_every_page_state_has_no_serious_or_critical_finding(
         try:
             state.visit(page, world)
             page.wait_for_load_state("load")
-        except Exception as exc:  # noqa: BLE001 - reported with the others at the end
+        except Exception as exc:  # reported with the others at the end
             problems.append(f"{state.name} ({state.role}): not reached: {exc}")
             continue
         violations = axe_findings(page)
@@ -467,7 +478,9 @@ def focus_problems(page: Page, stops: int = 40) -> list[str]:
             break
         ratio = contrast(focus["colour"], focus["behind"])
         if focus["style"] in ("none", "hidden") or focus["width"] < 2 or ratio < 3:
-            problems.append(f"{focus['what']!r}: {focus['style']} {focus['width']}px, {ratio:.1f}:1")
+            problems.append(
+                f"{focus['what']!r}: {focus['style']} {focus['width']}px, {ratio:.1f}:1"
+            )
     return problems
 
 
@@ -477,7 +490,14 @@ def test_keyboard_focus_is_visible_on_links_buttons_and_fields(
     world = build_world(live_server.url, clinician, rule_admin)
     problems = []
     for person, visits in (
-        (clinician, [_url("home"), _url("patients:intake_edit", "draft_intake"), _url("screening:detail", "flagged")]),
+        (
+            clinician,
+            [
+                _url("home"),
+                _url("patients:intake_edit", "draft_intake"),
+                _url("screening:detail", "flagged"),
+            ],
+        ),
         (rule_admin, [_url("rules:version", "draft")]),
     ):
         page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
@@ -515,9 +535,35 @@ def test_shared_chrome_and_list_pages_fit_a_phone_without_sideways_scrolling(
     too_wide = []
     for person, visits in (
         (None, [_url("login"), _path("/no-such-page/")]),
-        (clinician, [_url("home"), _url("patients:list"), _url("patients:detail", "patient"), _url("api_tokens:list"), _url("rules:list")]),
-        (reviewer, [_url("screening:list"), _url("screening:audit"), _url("screening:analytics"), _url("screening:review", "stopped")]),
-        (rule_admin, [_url("rules:list"), _url("rules:version", "draft"), _url("rules:compare", "rule_set"), _url("rules:case_results", "draft"), _url("rules:impact", "preview")]),
+        (
+            clinician,
+            [
+                _url("home"),
+                _url("patients:list"),
+                _url("patients:detail", "patient"),
+                _url("api_tokens:list"),
+                _url("rules:list"),
+            ],
+        ),
+        (
+            reviewer,
+            [
+                _url("screening:list"),
+                _url("screening:audit"),
+                _url("screening:analytics"),
+                _url("screening:review", "stopped"),
+            ],
+        ),
+        (
+            rule_admin,
+            [
+                _url("rules:list"),
+                _url("rules:version", "draft"),
+                _url("rules:compare", "rule_set"),
+                _url("rules:case_results", "draft"),
+                _url("rules:impact", "preview"),
+            ],
+        ),
     ):
         page = browser.new_context(viewport=PHONE).new_page()
         if person is not None:
