@@ -63,6 +63,7 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
         "POST": expect(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     },
     "home": {"GET": SIGNED_IN},
+    "favicon": {"GET": PUBLIC, "POST": expect(405, 405, 405, 405, 405)},
     "api_tokens:list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "api_tokens:revoke": {
         "GET": expect(LOGIN, 405, 405, 405, 405),
