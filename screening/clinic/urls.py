@@ -17,6 +17,11 @@ app_name = "screening"
 urlpatterns = [
     path("<uuid:screening_uuid>/", views.screening_detail, name="detail"),
     path(
+        "<uuid:screening_uuid>/flags/acknowledge/",
+        views.flags_acknowledge,
+        name="acknowledge_several",
+    ),
+    path(
         "<uuid:screening_uuid>/flags/<str:rule_id>/acknowledge/",
         views.flag_review,
         {"form_class": AcknowledgeForm},
