@@ -79,6 +79,10 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     # screenings
     "screening:detail": {"GET": READERS},
     "screening:acknowledge": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
+    "screening:acknowledge_several": {
+        "GET": expect(LOGIN, 405, 405, 405, 405),
+        "POST": CLINICIANS,
+    },
     "screening:override": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "screening:sign": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "screening:amend": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
@@ -264,6 +268,7 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "patients:intake_autosave": lambda w: [w.intake.uuid],
     "screening:detail": lambda w: [w.screening.uuid],
     "screening:acknowledge": lambda w: [w.screening.uuid, w.flag],
+    "screening:acknowledge_several": lambda w: [w.screening.uuid],
     "screening:override": lambda w: [w.screening.uuid, "STOP-PREGNANCY"],
     "screening:sign": lambda w: [w.screening.uuid],
     "screening:amend": lambda w: [w.screening.uuid],
@@ -295,6 +300,7 @@ POST_DATA: dict[str, dict[str, str]] = {
     "screening:amend": {"reason": "Blood pressure was mistyped"},
     "patients:intake_autosave": {"version": "1", "phq9_total": "19"},
     "screening:acknowledge": {"reason": "Rechecked: 128/82"},
+    "screening:acknowledge_several": {"rule_ids": "REV-BP-ELEVATED", "reason": "Rechecked"},
     "screening:override": {"reason_code": "specialist_approval", "reason": "MDT approved"},
 }
 
