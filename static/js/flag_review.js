@@ -69,7 +69,8 @@
 
   function focusNext(formId) {
     var form = formId && document.getElementById(formId);
-    var summary = form && form.parentElement.querySelector("[data-error-summary]");
+    var around = form && form.closest("article, section");
+    var summary = around && around.querySelector("[data-error-summary]");
     if (summary) {
       summary.focus();
       return;
@@ -119,9 +120,15 @@
         return response.text().then(function (html) {
           var arrived = new URL(response.url, window.location.href);
           var doc = new DOMParser().parseFromString(html, "text/html");
-          if (arrived.pathname !== window.location.pathname || !doc.getElementById("flags")) {
-            // Not the result page (a sign-in page, an error page): go there as a post would.
+          var elsewhere = response.redirected && arrived.pathname !== window.location.pathname;
+          if (elsewhere) {
+            // Sent on to another page (the sign-in page): go there, as the post would have.
             window.location.assign(response.url);
+            return;
+          }
+          if (!doc.getElementById("flags")) {
+            // Not the result page (an error page): post the form as without this script.
+            form.submit();
             return;
           }
           var messages = messagesOf(doc);
