@@ -130,9 +130,11 @@ def flags_acknowledge(request: SignedInRequest, screening_uuid: object) -> HttpR
             )
             return redirect(reverse("screening:detail", args=[screening.uuid]) + "#flags")
     if _bulk_form(screening, request.user) is None:
-        for problems in form.errors.values():
-            for problem in problems:
-                messages.error(request, f"Not saved: {problem}")
+        # The page no longer offers this form (signed meanwhile, or one flag left): no place
+        # beside a field for the errors, so they become messages.
+        for field_errors in form.errors.values():
+            for problem_text in field_errors:
+                messages.error(request, f"Not saved: {problem_text}")
         return redirect(reverse("screening:detail", args=[screening.uuid]) + "#flags")
     context = _result_page(request.user, screening, bulk_form=form)
     return render(request, DETAIL_TEMPLATE, context, status=400)

@@ -27,7 +27,9 @@ ANSWERS = {
 @pytest.fixture
 def screening(clinician) -> Screening:
     patient = make_patient(created_by=clinician, born=date(1992, 1, 1))
-    return screening_run(intake=make_intake(patient=patient, by=clinician, **ANSWERS), user=clinician)
+    return screening_run(
+        intake=make_intake(patient=patient, by=clinician, **ANSWERS), user=clinician
+    )
 
 
 def first_pending(page: Page) -> str:
@@ -77,7 +79,9 @@ def test_reviews_are_saved_in_place_and_the_focus_moves_on(
     page.get_by_role("button", name="Sign", exact=True).click()
     expect(page.get_by_test_id("signature")).to_contain_text("locked")
     assert FlagReview.objects.filter(screening=screening).count() == 4
-    actions = list(AuditEvent.objects.filter(action__startswith="flag.").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="flag.").values_list("action", flat=True)
+    )
     assert sorted(actions) == ["flag.acknowledged"] * 3 + ["flag.overridden"]
 
 

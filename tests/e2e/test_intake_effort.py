@@ -19,6 +19,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from screening.models import FlagReview, Screening
@@ -103,7 +104,7 @@ class Interactions:
 
 def born_years_ago(years: int) -> str:
     """A birthday on 1 January: `years` old all year."""
-    return date(date.today().year - years, 1, 1).isoformat()
+    return date(timezone.localdate().year - years, 1, 1).isoformat()
 
 
 def register(ui: Interactions, live_server) -> None:

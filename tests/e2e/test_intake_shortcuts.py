@@ -71,7 +71,9 @@ def test_none_of_these_answers_only_the_unanswered_and_undo_restores_exactly_tho
     expect(status).to_have_text(
         "9 unanswered questions set to No (marked below). Answered questions were not changed."
     )
-    set_ones = [n for n in MEDICAL_YES_NO if n not in ("arteriovenous_malformation", "cognitive_impairment")]
+    set_ones = [
+        n for n in MEDICAL_YES_NO if n not in ("arteriovenous_malformation", "cognitive_impairment")
+    ]
     for name in set_ones:
         checked(page, name, "No").to_be_checked()
         expect(page.locator(f"#div_id_{name}")).to_contain_text("Set to No by “None of these”.")

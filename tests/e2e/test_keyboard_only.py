@@ -32,7 +32,7 @@ def intake(clinician) -> Intake:
     """An intake started earlier: the medical history, the blood pressure and the escort home
     are not recorded yet."""
     patient = make_patient(created_by=clinician, born=date(1992, 1, 1))
-    not_yet = {name: None for name in NO_BY_SECTION["medical"]}
+    not_yet = dict.fromkeys(NO_BY_SECTION["medical"])
     return make_intake(
         patient=patient,
         by=clinician,

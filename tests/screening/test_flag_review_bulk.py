@@ -1,9 +1,8 @@
 """One reason for several review flags: the result page's form and its view (without
 JavaScript, as a plain form post), and the `flags_acknowledge` service (PostgreSQL)."""
 
-from datetime import date
-
 import re
+from datetime import date
 
 import pytest
 from django.contrib.messages import get_messages
