@@ -328,10 +328,15 @@
       progress.setAttribute("data-section-progress", "");
       heading.insertAdjacentElement("afterend", progress);
       var badge = null;
+      var spoken = null;
       if (navLinks[slug]) {
         badge = document.createElement("span");
         badge.className = "badge rounded-pill text-bg-light border ms-1 app-nav-progress";
+        badge.setAttribute("aria-hidden", "true");
+        spoken = document.createElement("span");
+        spoken.className = "visually-hidden";
         navLinks[slug].appendChild(badge);
+        navLinks[slug].appendChild(spoken);
       }
 
       function update() {
@@ -340,7 +345,7 @@
         progress.textContent = progressText(answered, questions.length);
         if (badge) {
           badge.textContent = answered + "/" + questions.length;
-          badge.setAttribute("aria-label", answered + " of " + questions.length + " answered");
+          spoken.textContent = " (" + answered + " of " + questions.length + " answered)";
         }
         return [answered, questions.length];
       }
