@@ -131,6 +131,10 @@ class PatientSearchForm(forms.Form):
 class YesNoField(forms.TypedChoiceField):
     """A yes/no question that may be left unanswered: Yes → True, No → False, Not recorded → None."""
 
+    #: The group template marks the question (`data-yes-no`), so the page's "None of these"
+    #: control finds a section's yes/no questions.
+    yes_no = True
+
     CHOICES = (("yes", "Yes"), ("no", "No"), ("", NOT_RECORDED))
 
     def __init__(self, **kwargs: Any) -> None:
@@ -382,7 +386,14 @@ def _section(slug: str, title: str, *fields: Any, intro: str = "") -> Div:
     parts: list[Any] = [HTML(heading)]
     if intro:
         parts.append(HTML(format_html('<p class="text-body-secondary small">{}</p>', intro)))
-    return Div(*parts, *fields, css_class="app-intake-section card card-body mb-4")
+    # The page's script adds the section's progress and its "None of these" control here.
+    return Div(
+        *parts,
+        *fields,
+        css_class="app-intake-section card card-body mb-4",
+        data_intake_section=slug,
+        data_section_title=title,
+    )
 
 
 def _group(name: str) -> Field:
@@ -607,7 +618,15 @@ class IntakeForm(forms.ModelForm[Intake]):
                         value="run",
                         css_class="btn-primary",
                     ),
-                    css_class="app-intake-actions d-flex flex-wrap gap-2",
+                    # The page's script says here how many questions are answered.
+                    HTML(
+                        '<p class="app-intake-progress small mb-0 ms-md-auto" '
+                        "data-intake-progress></p>"
+                    ),
+                    # Sticky (static/css/intake.css): Save and Run stay in view while scrolling.
+                    css_class="app-intake-actions app-sticky-actions d-flex flex-wrap "
+                    "align-items-center gap-2",
+                    css_id="intake-actions",
                 )
             )
         return helper

@@ -84,6 +84,10 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     # the clinician's worklist (GET filters: no patient data in them)
     "screening:worklist": {"GET": CLINICIANS, "POST": expect(LOGIN, 405, 405, 405, 405)},
     "screening:acknowledge": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
+    "screening:acknowledge_several": {
+        "GET": expect(LOGIN, 405, 405, 405, 405),
+        "POST": CLINICIANS,
+    },
     "screening:override": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "screening:sign": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "screening:amend": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
@@ -272,6 +276,7 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "screening:detail": lambda w: [w.screening.uuid],
     "screening:pdf": lambda w: [w.screening.uuid],
     "screening:acknowledge": lambda w: [w.screening.uuid, w.flag],
+    "screening:acknowledge_several": lambda w: [w.screening.uuid],
     "screening:override": lambda w: [w.screening.uuid, "STOP-PREGNANCY"],
     "screening:sign": lambda w: [w.screening.uuid],
     "screening:amend": lambda w: [w.screening.uuid],
@@ -303,6 +308,7 @@ POST_DATA: dict[str, dict[str, str]] = {
     "screening:amend": {"reason": "Blood pressure was mistyped"},
     "patients:intake_autosave": {"version": "1", "phq9_total": "19"},
     "screening:acknowledge": {"reason": "Rechecked: 128/82"},
+    "screening:acknowledge_several": {"rule_ids": "REV-BP-ELEVATED", "reason": "Rechecked"},
     "screening:override": {"reason_code": "specialist_approval", "reason": "MDT approved"},
 }
 
