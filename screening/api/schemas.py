@@ -9,6 +9,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field, field_validator
 
+from rules.engine import IsoDate
 from screening.models import FlagReview
 
 
@@ -20,25 +21,41 @@ class FieldProblem(Schema):
 
 
 class Detail(Schema):
-    """Why a request was refused: a machine code (`unauthorized`, `forbidden`, `not_found`,
-    `refused`, `conflict`, `locked`, `unavailable`) and a sentence."""
+    """Every error answer: a machine code (`malformed`, `unauthorized`, `forbidden`,
+    `not_found`, `not_allowed`, `refused`, `conflict`, `locked`, `too_large`,
+    `unsupported_media_type`, `invalid`, `unavailable`), a sentence, and the problems by field
+    (the data dictionary's error list; empty when no field is to blame)."""
 
     code: str
     detail: str
+    errors: list[FieldProblem]
 
 
-#: The refusals every operation may answer.
-REFUSALS: dict[int | frozenset[int], Any] = {401: Detail, 403: Detail, 404: Detail}
+#: The errors every operation may answer (400, 413 and 415 only where a body is read).
+REFUSALS: dict[int | frozenset[int], Any] = {frozenset({400, 401, 403, 404, 413, 415, 422}): Detail}
 
 
 class PatientIn(Schema):
     mrn: str = Field(min_length=1, max_length=32)
     family_name: str = Field(min_length=1, max_length=100)
     given_names: str = Field(min_length=1, max_length=150)
-    date_of_birth: date
+    date_of_birth: IsoDate = Field(
+        description="An ISO date (YYYY-MM-DD), not in the future, at most 120 years ago."
+    )
     sex_at_birth: Literal["female", "male", "intersex"]
 
     @field_validator("mrn", "family_name", "given_names")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class PatientSearch(Schema):
+    mrn: str = Field(min_length=1, max_length=32, description="The medical record number.")
+
+    @field_validator("mrn")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():

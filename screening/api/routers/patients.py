@@ -1,4 +1,5 @@
-"""`/patients`: register, find and read patients; start an intake."""
+"""`/patients`: register, find (by POST: an MRN never goes in a URL) and read patients; start
+an intake."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router, Status
 
 from patients import services as patient_services
@@ -14,14 +15,22 @@ from patients.models import Patient
 from patients.selectors import patient_for, patients_visible_to
 from screening.api.auth import caller
 from screening.api.routers.intakes import intake_out
-from screening.api.schemas import REFUSALS, Detail, FieldProblem, IntakeOut, PatientIn, PatientOut
+from screening.api.schemas import (
+    REFUSALS,
+    Detail,
+    IntakeOut,
+    PatientIn,
+    PatientOut,
+    PatientSearch,
+)
 from screening.core.audit import audit_view
 from screening.core.errors import ConflictError
+from screening.core.limits import error_body
 
 router = Router(tags=["patients"])
 
 
-@router.post("", response={201: PatientOut, 409: Detail, 422: list[FieldProblem], **REFUSALS})
+@router.post("", response={201: PatientOut, 409: Detail, **REFUSALS})
 def patient_create(request: HttpRequest, payload: PatientIn) -> Status[Any]:
     user = caller(request, "patients.add_patient")
     try:
@@ -33,14 +42,30 @@ def patient_create(request: HttpRequest, payload: PatientIn) -> Status[Any]:
     return Status(201, patient)
 
 
-@router.get("", response={200: list[PatientOut], 422: list[FieldProblem], **REFUSALS})
-def patient_search(request: HttpRequest, mrn: str) -> list[Patient]:
-    """The patient with exactly this medical record number (an empty list if none)."""
+@router.post("/search", response={200: list[PatientOut], **REFUSALS})
+def patient_search(request: HttpRequest, payload: PatientSearch) -> list[Patient]:
+    """The patient with this medical record number, in any case (an empty list if none). The
+    MRN goes in the body, never in the URL, where access logs would keep it."""
     user = caller(request, "patients.view_patient")
-    found = list(patients_visible_to(user).filter(mrn=mrn.strip()))
+    found = list(patients_visible_to(user).filter(mrn__iexact=payload.mrn))
     for patient in found:
         audit_view(user, patient, page="api")
     return found
+
+
+@router.get("", include_in_schema=False)
+def patient_search_by_url(request: HttpRequest) -> HttpResponse:
+    """The old search by `?mrn=`: refused, so that no client goes on putting MRNs in URLs."""
+    response = JsonResponse(
+        error_body(
+            "not_allowed",
+            "Search by POST /api/v1/patients/search with the MRN in the body: "
+            "an MRN never goes in a URL.",
+        ),
+        status=405,
+    )
+    response["Allow"] = "POST"
+    return response
 
 
 @router.get("/{uuid:patient_uuid}", response={200: PatientOut, **REFUSALS})
