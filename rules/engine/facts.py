@@ -85,7 +85,7 @@ class AntidepressantTrial(BaseModel):
 
     model_config = _STRICT
 
-    drug: str = Field(min_length=1, max_length=80)
+    drug: str = Field(min_length=1, max_length=80, pattern=r"^[^\x00]*$")
     weeks_at_adequate_dose: int = Field(ge=0, le=104)
     outcome: TrialOutcome
 

@@ -62,6 +62,15 @@ class ScreeningAPI(NinjaAPI):
             },
         }
         components["IntakeAnswers"] = answers
+        # The server needs the version you read, in the body or as If-Match (which a client that
+        # knows it may send instead): the body's field is documented as required, an integer.
+        update = components.get("IntakeUpdate")
+        if update is not None:
+            update["properties"]["version"] = {
+                "type": "integer",
+                "description": update["properties"]["version"].get("description", ""),
+            }
+            update["required"] = ["version", *update.get("required", [])]
         for body in ("IntakeOut", "IntakeUpdate"):
             field = components.get(body, {}).get("properties", {}).get("answers")
             if field is not None:

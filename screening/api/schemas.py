@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from rules.engine import IsoDate
 from screening.models import FlagReview
@@ -31,14 +31,23 @@ class Detail(Schema):
     errors: list[FieldProblem]
 
 
+#: Request bodies are JSON as documented: a number is not text, text is not a number, 37.0 is
+#: not an integer, and a property the schema does not name is refused, not ignored.
+STRICT = ConfigDict(strict=True, extra="forbid")
+#: Text a database column can store: no NUL character (the schema says so as well as the server).
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL)]
+
 #: The errors every operation may answer (400, 413 and 415 only where a body is read).
 REFUSALS: dict[int | frozenset[int], Any] = {frozenset({400, 401, 403, 404, 413, 415, 422}): Detail}
 
 
 class PatientIn(Schema):
-    mrn: str = Field(min_length=1, max_length=32)
-    family_name: str = Field(min_length=1, max_length=100)
-    given_names: str = Field(min_length=1, max_length=150)
+    model_config = STRICT
+
+    mrn: str = Field(min_length=1, max_length=32, pattern=NO_NUL)
+    family_name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+    given_names: str = Field(min_length=1, max_length=150, pattern=NO_NUL)
     date_of_birth: IsoDate = Field(
         description="An ISO date (YYYY-MM-DD), not in the future, at most 120 years ago."
     )
@@ -53,7 +62,11 @@ class PatientIn(Schema):
 
 
 class PatientSearch(Schema):
-    mrn: str = Field(min_length=1, max_length=32, description="The medical record number.")
+    model_config = STRICT
+
+    mrn: str = Field(
+        min_length=1, max_length=32, pattern=NO_NUL, description="The medical record number."
+    )
 
     @field_validator("mrn")
     @classmethod
@@ -90,10 +103,12 @@ class IntakeOut(Schema):
 
 
 class IntakeUpdate(Schema):
+    model_config = STRICT
+
     version: int | None = Field(
         default=None,
-        description="The version you read; or send it as an If-Match header. A stale version is "
-        "refused with 409.",
+        description="The version you read (required; a client may send it as an If-Match "
+        'header instead, e.g. `If-Match: "3"`). A stale version is refused with 409.',
     )
     answers: dict[str, Any] = Field(
         description="Every recorded answer (a save replaces them all; absent = not recorded)."
@@ -147,7 +162,7 @@ class ScreeningOut(ScreeningSummary):
     stale_rules_reason: str = Field(
         description="Why it was signed although its rule-set version was no longer published."
     )
-    incomplete_reasons: dict[str, str] = Field(
+    incomplete_reasons: dict[Text, Text] = Field(
         description="Why missing information could not be obtained, by fact (signed only)."
     )
 
@@ -160,10 +175,13 @@ class ScreeningPage(Schema):
 
 
 class AcknowledgeIn(Schema):
-    reason: str = Field(min_length=1, max_length=2000)
+    model_config = STRICT
+
+    reason: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
     seen: str | None = Field(
         default=None,
         max_length=64,
+        pattern=NO_NUL,
         description="The flag's review as you last read it: its `seen` from the screening's "
         '`reviews`, or `"none"` when it had none. When the review changed since, nothing is '
         "saved and the answer is 409. Omit it to skip the check.",
@@ -184,15 +202,19 @@ class OverrideIn(AcknowledgeIn):
 class SignIn(Schema):
     """What signing may need besides reviewed flags (the body may be left out otherwise)."""
 
+    model_config = STRICT
+
     stale_reason: str = Field(
         default="",
         max_length=2000,
+        pattern=NO_NUL,
         description="Required when the screening's rule-set version is no longer published: "
         "why it is signed without running it again.",
     )
-    incomplete_reasons: dict[str, str] = Field(
+    incomplete_reasons: dict[Text, Text] = Field(
         default_factory=dict,
         max_length=100,
+        json_schema_extra={"propertyNames": {"pattern": NO_NUL}},
         description="Required for an incomplete result: why each missing fact a stop or urgent "
         'rule needed could not be obtained, by fact name, or one reason for all under `"*"`.',
     )

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest
 from ninja import Router, Status
 
 from patients import services as patient_services
@@ -25,7 +25,6 @@ from screening.api.schemas import (
 )
 from screening.core.audit import audit_view
 from screening.core.errors import ConflictError
-from screening.core.limits import error_body
 
 router = Router(tags=["patients"])
 
@@ -51,21 +50,6 @@ def patient_search(request: HttpRequest, payload: PatientSearch) -> list[Patient
     for patient in found:
         audit_view(user, patient, page="api")
     return found
-
-
-@router.get("", include_in_schema=False)
-def patient_search_by_url(request: HttpRequest) -> HttpResponse:
-    """The old search by `?mrn=`: refused, so that no client goes on putting MRNs in URLs."""
-    response = JsonResponse(
-        error_body(
-            "not_allowed",
-            "Search by POST /api/v1/patients/search with the MRN in the body: "
-            "an MRN never goes in a URL.",
-        ),
-        status=405,
-    )
-    response["Allow"] = "POST"
-    return response
 
 
 @router.get("/{uuid:patient_uuid}", response={200: PatientOut, **REFUSALS})

@@ -3,15 +3,16 @@ and export one as FHIR."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Path, Query, Router, Schema
 from pydantic import Field
 
 from rules.engine import IsoDate, ScreeningResult
+from rules.engine.ruleset import RULE_ID
 from rules.loader import compiled_version
 from rules.selectors import published_version
 from screening import services
@@ -41,6 +42,9 @@ from screening.models import FlagReview, Screening
 from screening.selectors import RUN_KEYS, screening_for, screenings_visible_to
 
 router = Router(tags=["screenings"])
+
+#: A rule's ID as rule sets write it (`STOP-PREGNANCY`).
+RuleId = Annotated[str, Path(pattern=RULE_ID.pattern, max_length=40)]
 
 
 @router.post(
@@ -202,7 +206,7 @@ def _review(
     response={200: ScreeningOut, 409: Detail, **REFUSALS},
 )
 def flag_acknowledge(
-    request: HttpRequest, screening_uuid: UUID, rule_id: str, payload: AcknowledgeIn
+    request: HttpRequest, screening_uuid: UUID, rule_id: RuleId, payload: AcknowledgeIn
 ) -> dict[str, Any]:
     """Acknowledge an urgent or review flag with a reason."""
     return _review(request, screening_uuid, rule_id, FlagReview.Kind.ACKNOWLEDGED, payload)
@@ -213,7 +217,7 @@ def flag_acknowledge(
     response={200: ScreeningOut, 409: Detail, **REFUSALS},
 )
 def flag_override(
-    request: HttpRequest, screening_uuid: UUID, rule_id: str, payload: OverrideIn
+    request: HttpRequest, screening_uuid: UUID, rule_id: RuleId, payload: OverrideIn
 ) -> dict[str, Any]:
     """Override a stop flag with a coded reason and an explanation."""
     return _review(
