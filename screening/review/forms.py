@@ -55,8 +55,9 @@ class VersionChoiceField(forms.ModelChoiceField[RuleSetVersion]):
         name, _, number = str(value).rpartition("-")
         if not name or not number.isdigit():
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        versions = self.queryset if self.queryset is not None else RuleSetVersion.objects.none()
         try:
-            return self.queryset.get(rule_set__name=name, number=int(number))  # type: ignore[no-any-return]
+            return versions.get(rule_set__name=name, number=int(number))
         except RuleSetVersion.DoesNotExist:
             raise ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice"

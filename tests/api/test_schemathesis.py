@@ -15,11 +15,11 @@ import os
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, seed, settings
+from schemathesis import GenerationMode
 
 from screening.api.api import api as screening_api
 from screening.api.services import api_token_create
