@@ -142,9 +142,10 @@ def test_generated_documents_never_cause_a_server_error(clinician):
     @given(document=_documents)
     def check(document):
         response = client.post("/screenings/evaluate", document)
-        assert response.status_code in (200, 422), response.content
+        # 400: a generated string is sent as the raw body (an empty one is not JSON).
+        assert response.status_code in (200, 400, 422), response.content
         body = response.json()
-        if response.status_code == 422:
+        if response.status_code in (400, 422):
             assert body["errors"]
             assert all(set(p) == {"field", "message"} for p in body["errors"])
         else:

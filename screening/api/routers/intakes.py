@@ -93,7 +93,7 @@ def _expected_version(request: HttpRequest, version: int | None) -> int:
 
 @router.post(
     "/{uuid:intake_uuid}/screenings",
-    response={201: ScreeningOut, 409: Detail, **REFUSALS},
+    response={201: ScreeningOut, 409: Detail, 503: Detail, **REFUSALS},
 )
 def screening_run(request: HttpRequest, intake_uuid: UUID) -> Status[Any]:
     """Run the screening of the intake's saved answers under the published rule set."""
