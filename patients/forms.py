@@ -34,18 +34,15 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from patients.models import Diagnosis, Intake, Patient, SexAtBirth, TrialOutcome, TrialsRecorded
-from patients.services import INTAKE_FIELDS
+from patients.services import (
+    INTAKE_FIELDS,
+    age_on,
+    date_of_birth_problem,
+    mrn_taken,
+)
 
 NOT_RECORDED = "Not recorded"
 GROUP_TEMPLATE = "patients/fields/choice_group.html"
-
-#: Oldest age the rules engine accepts (data dictionary: age_years 0–120).
-MAX_AGE_YEARS = 120
-
-
-def age_on(born: date, on: date) -> int:
-    """Whole years from `born` to `on`."""
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 # --- Patients -------------------------------------------------------------------------------
@@ -90,7 +87,7 @@ class PatientForm(forms.ModelForm[Patient]):
         if not mrn:
             raise ValidationError("Enter the medical record number.")
         # Case-insensitive: "mrn0042" and "MRN0042" are the same record typed twice.
-        if Patient.objects.filter(mrn__iexact=mrn).exists():
+        if mrn_taken(mrn):
             raise ValidationError(
                 f"A patient with medical record number {mrn} is already registered: "
                 "search the patient list for them instead of registering them again."
@@ -105,13 +102,9 @@ class PatientForm(forms.ModelForm[Patient]):
 
     def clean_date_of_birth(self) -> date:
         born: date = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if born > today:
-            raise ValidationError("The date of birth cannot be in the future.")
-        if age_on(born, today) > MAX_AGE_YEARS:
-            raise ValidationError(
-                f"This date of birth gives an age over {MAX_AGE_YEARS} years: check the year."
-            )
+        problem = date_of_birth_problem(born, today=timezone.localdate())
+        if problem:
+            raise ValidationError(problem)
         return born
 
     def _required_text(self, name: str, message: str) -> str:

@@ -80,7 +80,14 @@ from rules.engine.errors import (
     RuleProblem,
     RuleSetInvalid,
 )
-from rules.engine.facts import LANGUAGES, Facts, IntakeFacts, validate_facts
+from rules.engine.facts import (
+    LANGUAGES,
+    Facts,
+    IntakeFacts,
+    IsoDate,
+    parse_document,
+    validate_facts,
+)
 from rules.engine.partial import Possible
 from rules.engine.result import Flag, Indication, Missing, RuleSetRef, ScreeningResult
 from rules.engine.ruleset import CompiledRuleSet, RuleSetSpec, RuleSpec, compile_ruleset
@@ -102,6 +109,7 @@ __all__ = [
     "Flag",
     "Indication",
     "IntakeFacts",
+    "IsoDate",
     "LogicInvalid",
     "LogicProblem",
     "Missing",
@@ -115,5 +123,6 @@ __all__ = [
     "check_logic",
     "compile_logic",
     "compile_ruleset",
+    "parse_document",
     "validate_facts",
 ]

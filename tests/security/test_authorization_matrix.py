@@ -145,7 +145,7 @@ API: dict[str, dict[str, Any]] = {
     "POST /api/v1/screenings/{screening_uuid}/flags/{rule_id}/override": API_CLINICIANS,
     "POST /api/v1/screenings/{screening_uuid}/sign": API_CLINICIANS,
     "POST /api/v1/patients": API_CLINICIANS,
-    "GET /api/v1/patients": API_READERS,
+    "POST /api/v1/patients/search": API_READERS,
     "GET /api/v1/patients/{patient_uuid}": API_READERS,
     "POST /api/v1/patients/{patient_uuid}/intakes": API_CLINICIANS,
     "GET /api/v1/intakes/{intake_uuid}": API_READERS,
@@ -404,8 +404,8 @@ def _api_call(world: World, operation: str) -> tuple[str, str, Any]:
         }
     elif method == "PUT":
         body = {"version": world.intake.version, "answers": {"phq9_total": 19}}
-    elif method == "GET" and template == "/api/v1/patients":
-        path += f"?mrn={world.patient.mrn}"
+    elif template == "/api/v1/patients/search":
+        body = {"mrn": world.patient.mrn}
     elif method == "POST":
         body = {}
     return method, path, body
