@@ -34,7 +34,7 @@ def refuse_case_variants(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0005_intake_amendment_reason_autosave"),
+        ("patients", "0006_intake_form_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
