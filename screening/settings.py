@@ -101,6 +101,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a lost database connection is answered 503 "try again", never 500 (core/outage.py).
+    "screening.core.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -279,6 +281,8 @@ AUDIT_RECORD_DIGESTS = [
 # Sessions end after 15 idle minutes: every request renews the cookie, so only inactivity
 # counts (a shared clinic workstation left signed in locks itself).
 SESSION_COOKIE_AGE = 15 * 60
+# The database store, saving again on a new connection when the worker's one was lost.
+SESSION_ENGINE = "screening.core.sessions"
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)

@@ -2,7 +2,8 @@
 
 Every refusal is JSON. Refusals are `{"code", "detail"}`: 401 `unauthorized` without valid
 credentials, 403 `forbidden` for a role that may not do this, 404 `not_found`, 409 `refused`,
-`conflict` or `locked` (the service error's code), 503 `unavailable` with no published rule set.
+`conflict` or `locked` (the service error's code), 503 `unavailable` with no published rule set
+or when the database connection was lost (with Retry-After).
 Invalid input is 422 with the data dictionary's `[{field, message}]` list (request bodies and
 parameters included, malformed JSON too, and input a service checks itself, such as a blank
 reason): the contract in `shared/clinical/data-dictionary.md` fixes that body.
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI
@@ -27,6 +29,7 @@ from screening.api.answers import NOT_ANSWERS
 from screening.api.auth import AUTH
 from screening.api.routers import intakes, patients, screenings
 from screening.core.errors import InputInvalid, ServiceError
+from screening.core.outage import unavailable_json
 
 
 class ScreeningAPI(NinjaAPI):
@@ -158,6 +161,13 @@ def _refused(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 @api.exception_handler(RuleSetVersionNotFound)
 def _no_rule_set(request: HttpRequest, exc: RuleSetVersionNotFound) -> HttpResponse:
     return _refusal(request, 503, "unavailable", str(exc))
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A lost database connection: 503 `unavailable` with Retry-After (screening.core.outage)."""
+    return unavailable_json(request, exc)
 
 
 def _open_to_api_clients(
