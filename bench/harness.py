@@ -170,6 +170,10 @@ class Server:
     exit. `logs` receives `access.log` (gunicorn's access log) and `server.log` (gunicorn's
     own messages and the application's log output)."""
 
+    #: The workers' PostgreSQL application_name (libpq's PGAPPNAME): `bench/soak.py --faults`
+    #: terminates these connections and no others.
+    APPLICATION_NAME = "bench-gunicorn"
+
     def __init__(self, url: str, *, logs: Path, workers: int = 2) -> None:
         self.url = url
         self.workers = workers
@@ -204,7 +208,7 @@ class Server:
             self.process = subprocess.Popen(
                 command,
                 cwd=ROOT,
-                env=server_environment(self.url),
+                env={**server_environment(self.url), "PGAPPNAME": self.APPLICATION_NAME},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -239,13 +239,25 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Background work (impact previews, exports): Django's Tasks API, database backend,
-# executed by `manage.py db_worker` processes (add workers on more machines to scale out).
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend",
-    }
+# Background work (impact previews, audit checkpoints, the sign-in failure summaries): Django's
+# Tasks API on one of two queues (`screening.core.queue`). TASKS_BACKEND=database (the default,
+# zero setup): tasks are rows of this database, run by `manage.py db_worker` processes (what
+# `make run` starts). TASKS_BACKEND=rq (the default when REDIS_URL is set): RQ on Redis, run by
+# `manage.py rqworker default --with-scheduler`, when the queue should not load the database.
+REDIS_URL = env_str("REDIS_URL")
+TASKS_BACKEND = env_str("TASKS_BACKEND", "rq" if REDIS_URL else "database")
+RQ_QUEUES = {
+    "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}
 }
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL (redis://host:6379/0)")
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be database or rq, got {TASKS_BACKEND!r}")
 
 # The audit trail's anchors outside the database (`screening.core.checkpoints`): signed
 # checkpoints of the chain's length and head, appended to a file the database's administrator

@@ -101,26 +101,75 @@ def _finish(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _log(request: HttpRequest, exc: BaseException) -> None:
+def _view_name(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
-    where = match.view_name if match is not None else "-"
+    return match.view_name if match is not None else "-"
+
+
+def _log(request: HttpRequest, exc: BaseException) -> None:
     logger.warning(
-        "database unavailable: %s during %s %s; answered 503",
+        "database unavailable: %s during %s %s; asked to try again",
         type(exc).__name__,
         request.method,
-        where,
+        _view_name(request),
     )
 
 
+#: Statements that store nothing (transaction control included).
+NOT_WRITES = frozenset({"SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET", "SHOW", "BEGIN"})
+
+
+class _Writes:
+    """What the current request has stored so far: set by an execute wrapper on the default
+    connection. `committed` once a write outside a transaction ran, or a transaction holding
+    a write committed."""
+
+    def __init__(self) -> None:
+        self.committed = False
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        result = execute(sql, params, many, context)
+        if sql.lstrip().split(None, 1)[0].upper() not in NOT_WRITES:
+            connection = context["connection"]
+            if connection.in_atomic_block:
+                connection.on_commit(self._commit)
+            else:
+                self.committed = True
+        return result
+
+    def _commit(self) -> None:
+        self.committed = True
+
+
+def _during_commit(exc: BaseException) -> bool:
+    """Whether the connection was lost while a COMMIT was on its way: it may have been stored."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in ("commit", "_commit") and "django/db" in (
+            tb.tb_frame.f_code.co_filename
+        ):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 class DatabaseUnavailableMiddleware:
-    """First in MIDDLEWARE: a connection error in a view becomes `unavailable_page`; so does
-    one while a later middleware loads the session's user (see module doc)."""
+    """First in MIDDLEWARE: a view that lost its database connection is run once more on a
+    new one when nothing of the request can have been stored (nothing written yet, or only in
+    the transaction that was lost; a GET always); otherwise, or if it fails again, the answer is
+    `unavailable_page`. So is a connection lost while a later middleware loads the session's
+    user (see module doc and `server_error`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        writes = _Writes()
+        request._database_writes = writes  # type: ignore[attr-defined]
+        with connections["default"].execute_wrapper(writes):
+            return self.get_response(request)
 
     def process_view(
         self,
@@ -130,12 +179,32 @@ class DatabaseUnavailableMiddleware:
         view_kwargs: dict[str, Any],
     ) -> HttpResponse | None:
         request._keeps_post = getattr(view_func, "keeps_post_across_sign_in", False)  # type: ignore[attr-defined]
+        request._database_view = (view_func, view_args, view_kwargs)  # type: ignore[attr-defined]
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if is_connection_error(exception):
-            return unavailable_page(request, exception)
-        return None
+        if not is_connection_error(exception):
+            return None
+        view = getattr(request, "_database_view", None)
+        writes = getattr(request, "_database_writes", None)
+        safe = request.method in ("GET", "HEAD") or (
+            writes is not None and not writes.committed and not _during_commit(exception)
+        )
+        if view is not None and safe and not getattr(request, "_database_retried", False):
+            request._database_retried = True  # type: ignore[attr-defined]
+            discard_broken_connections()
+            logger.warning(
+                "database connection lost during %s %s; running it again on a new one",
+                request.method,
+                _view_name(request),
+            )
+            view_func, view_args, view_kwargs = view
+            try:
+                response: HttpResponse = view_func(request, *view_args, **view_kwargs)
+            except CONNECTION_ERRORS as again:
+                return unavailable_page(request, again)
+            return response
+        return unavailable_page(request, exception)
 
 
 def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
