@@ -246,9 +246,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # `manage.py rqworker default --with-scheduler`, when the queue should not load the database.
 REDIS_URL = env_str("REDIS_URL")
 TASKS_BACKEND = env_str("TASKS_BACKEND", "rq" if REDIS_URL else "database")
-RQ_QUEUES = {
-    "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}
-}
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}}
+TASKS: dict[str, dict[str, object]]
 if TASKS_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 elif TASKS_BACKEND == "rq":

@@ -215,4 +215,3 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
         assert exc is not None
         return unavailable_page(request, exc)
     return defaults.server_error(request, template_name)
-

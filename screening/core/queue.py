@@ -67,7 +67,7 @@ def _waiting_in_rq(task: Task[Any, Any]) -> bool:
     from rq.registry import ScheduledJobRegistry
 
     queue = django_rq.get_queue(task.queue_name)
-    ids = [*queue.get_job_ids(), *ScheduledJobRegistry(queue=queue).get_job_ids()]
+    ids = [*queue.get_job_ids(), *ScheduledJobRegistry(queue=queue).get_job_ids()]  # type: ignore[no-untyped-call]
     for job in Job.fetch_many(ids, connection=queue.connection):
         if job is not None and job.func_name == task.module_path:
             return True
