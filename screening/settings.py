@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "screening.core.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # With a read replica: a reader's own writes are read back from the primary.
+    "screening.core.replica.ReadYourWritesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -171,6 +173,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # psycopg's own default; Django passes None (never prepare) unless told.
         prepare_threshold=5 if server_side_binding else None,
     )
+
+# A streaming replica for reviewers' reads (`screening.core.replica`): the reviewer's list, its
+# CSV export, rule analytics and the impact previews' scan of past screenings read from it when
+# it has caught up with the reader's own writes and lags at most DATABASE_REPLICA_MAX_LAG
+# seconds; everything else, and every write, uses the primary (docs/deployment.md).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+DATABASE_REPLICA_MAX_LAG = env_int("DATABASE_REPLICA_MAX_LAG", 30)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=env_int("CONN_MAX_AGE", 0),
+            conn_health_checks=True,
+        ),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        # Test runs read the test database through the primary's connection.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["screening.core.replica.ReplicaRouter"]
 
 # Migrations run as the tables' owner; the app can run as a role that may only append to the
 # audit tables and cannot alter tables or disable triggers (`manage.py database_runtime_role`).
