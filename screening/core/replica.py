@@ -37,7 +37,8 @@ _reading_from_replica: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 def configured() -> bool:
-    return REPLICA in connections.settings
+    """Whether DATABASE_REPLICA_URL names a replica (settings then define its connection)."""
+    return bool(getattr(settings, "DATABASE_REPLICA_URL", ""))
 
 
 class ReplicaRouter:
