@@ -53,7 +53,6 @@ import contextlib  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
 import string  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -382,19 +381,6 @@ def status_counts(server: harness.Server) -> collections.Counter[str]:
     return collections.Counter(found)
 
 
-def verify_audit(url: str) -> tuple[bool, str]:
-    finished = subprocess.run(
-        [sys.executable, "manage.py", "verify_audit"],
-        cwd=ROOT,
-        env=harness.server_environment(url),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    said = (finished.stdout + finished.stderr).strip().splitlines()
-    return finished.returncode == 0, said[-1] if said else ""
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0, help="how long the clients run")
@@ -460,7 +446,7 @@ def main() -> None:
         lost = lost_journeys(tally.journeys)
         for reason, count in lost.most_common():
             print(f"  lost ×{count}: {reason}")
-        intact, said = verify_audit(url)
+        intact, said = harness.verify_audit(url)
         print(f"verify_audit: {said}")
         leaks, server_errors, tracebacks = scan_logs(server, run)
         print(
