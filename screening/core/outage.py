@@ -63,7 +63,8 @@ def unavailable_json(request: HttpRequest, exc: BaseException) -> HttpResponse:
     """The API's answer: `{"code": "unavailable", "detail": …}`, 503, Retry-After."""
     _log(request, exc)
     discard_broken_connections()
-    response = JsonResponse({"code": "unavailable", "detail": DETAIL}, status=503)
+    # The API's one error shape (issue 16a): code, detail, and no field to blame.
+    response = JsonResponse({"code": "unavailable", "detail": DETAIL, "errors": []}, status=503)
     return _finish(response)
 
 

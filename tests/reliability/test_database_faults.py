@@ -178,5 +178,6 @@ def test_the_api_answers_a_dead_connection_with_json_unavailable(clinician, pati
     assert response.status_code == 503
     assert response["Retry-After"] == "3"
     assert response.json()["code"] == "unavailable"
+    assert response.json()["errors"] == []
     assert "try again" in response.json()["detail"]
     assert client.get(f"/api/v1/patients/{patient.uuid}").status_code == 200
