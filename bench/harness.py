@@ -123,6 +123,20 @@ def prepare_database(url: str, *, keep: bool) -> None:
         cursor.execute(FLOOR_TABLE_SQL)
 
 
+def verify_audit(url: str) -> tuple[bool, str]:
+    """`manage.py verify_audit` on the bench database: (passed, its last line)."""
+    finished = subprocess.run(
+        [sys.executable, "manage.py", "verify_audit"],
+        cwd=ROOT,
+        env=server_environment(url),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    said = (finished.stdout + finished.stderr).strip().splitlines()
+    return finished.returncode == 0, said[-1] if said else ""
+
+
 def drop_database(url: str) -> None:
     import psycopg
     from django.db import connections
@@ -170,6 +184,10 @@ class Server:
     exit. `logs` receives `access.log` (gunicorn's access log) and `server.log` (gunicorn's
     own messages and the application's log output)."""
 
+    #: The workers' PostgreSQL application_name (libpq's PGAPPNAME): `bench/soak.py --faults`
+    #: terminates these connections and no others.
+    APPLICATION_NAME = "bench-gunicorn"
+
     def __init__(self, url: str, *, logs: Path, workers: int = 2) -> None:
         self.url = url
         self.workers = workers
@@ -204,7 +222,7 @@ class Server:
             self.process = subprocess.Popen(
                 command,
                 cwd=ROOT,
-                env=server_environment(self.url),
+                env={**server_environment(self.url), "PGAPPNAME": self.APPLICATION_NAME},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -228,10 +246,10 @@ class Server:
             time.sleep(0.2)
         raise BenchError(f"gunicorn not ready within {seconds:g} s; see {self.server_log}")
 
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by gunicorn's workers and by the PostgreSQL sessions of the
-        benchmark's database (other than this process's own): what the server spent, however
-        busy the machine is. Linux only (0 elsewhere)."""
+    def cpu_seconds(self, *, sessions: bool = True) -> float:
+        """CPU time used so far by gunicorn's workers and (unless told not to) by the PostgreSQL
+        sessions of the benchmark's database (other than this process's own): what the server
+        spent, however busy the machine is. Linux only (0 elsewhere)."""
         if self.process is None:
             return 0.0
         from django.db import connection
@@ -241,10 +259,10 @@ class Server:
                 "SELECT pid FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
-            sessions = [pid for (pid,) in cursor.fetchall()]
+            sessions_ = [pid for (pid,) in cursor.fetchall()] if sessions else []
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         workers = [int(pid) for pid in children.read_text().split()] if children.exists() else []
-        return sum(_cpu_seconds(pid) for pid in [*workers, *sessions])
+        return sum(_cpu_seconds(pid) for pid in [*workers, *sessions_])
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -292,14 +310,21 @@ class Response:
 
 class Client:
     """One browser: its own cookies (session, CSRF), one request at a time. Gunicorn's sync
-    workers close the connection after each response, so each request opens its own."""
+    workers close the connection after each response, so each request opens its own. Given
+    more ports (web nodes behind a load balancer without sticky sessions), each request goes
+    to the next one in turn."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *more_ports: int) -> None:
+        self.ports = [port, *more_ports]
+        self._turn = 0
         self.port = port
         self.origin = f"http://{HOST}:{port}"
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, fields: dict[str, Any] | None = None) -> Response:
+        self.port = self.ports[self._turn % len(self.ports)]
+        self._turn += 1
+        self.origin = f"http://{HOST}:{self.port}"
         headers = {"Host": f"{HOST}:{self.port}", "Accept": "text/html", "User-Agent": "bench"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())

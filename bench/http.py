@@ -1,7 +1,7 @@
 """Over HTTP: the intake submit and the result page against the framework floor.
 
     .venv/bin/python bench/http.py [--requests N] [--concurrency C] [--rounds R] [--workers W]
-        [--keep-db] [--logs DIR] [--smoke]
+        [--nodes K] [--keep-db] [--logs DIR] [--smoke]
 
 Creates the PostgreSQL database `screening_bench_http` next to the one DATABASE_URL names
 (default postgres://postgres@127.0.0.1:5432/…; dropped and created afresh, reused with
@@ -24,6 +24,12 @@ requests at a time (--rounds), so that a change in the machine's load during the
 them alike. Prints requests/s, p50 and p95 for each, and the server's CPU time per request
 (gunicorn's workers and their PostgreSQL sessions, from /proc: less disturbed by a busy machine
 than the latencies are); the last line is `http: submit p95 / floor p95 = R` (target R ≤ 3).
+
+With --nodes K, K gunicorn instances (W workers each, on K ports, one database) stand for K web
+nodes behind a load balancer without sticky sessions: each client signs in on one node and
+sends each next request to the next node in turn, so sessions, CSRF tokens and sign-in must
+hold across nodes. After the run `manage.py verify_audit` must pass (the audit chain written
+from every node); the exit status is non-zero otherwise.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import itertools  # noqa: E402
 import platform  # noqa: E402
 import secrets  # noqa: E402
@@ -121,7 +128,7 @@ class Endpoint:
     cpu: float = 0.0
     done: int = 0
 
-    def run(self, server: harness.Server, benches: list[Bench], requests: int) -> None:
+    def run(self, server: Nodes, benches: list[Bench], requests: int) -> None:
         """`requests` more requests, spread over the clients, all at once; timed."""
         cpu = server.cpu_seconds()
         shares = [
@@ -146,9 +153,18 @@ class Endpoint:
         return p95
 
 
-def measure(
-    server: harness.Server, benches: list[Bench], requests: int, rounds: int
-) -> dict[str, float]:
+class Nodes:
+    """Web nodes side by side: the CPU of all their workers and of the database sessions."""
+
+    def __init__(self, servers: list[harness.Server]) -> None:
+        self.servers = servers
+
+    def cpu_seconds(self) -> float:
+        first, *others = self.servers
+        return first.cpu_seconds() + sum(s.cpu_seconds(sessions=False) for s in others)
+
+
+def measure(server: Nodes, benches: list[Bench], requests: int, rounds: int) -> dict[str, float]:
     """Warm each endpoint up, then time them in turn, `rounds` times (so that a change in the
     machine's load during the run touches all three alike); print; p95 by endpoint."""
     endpoints = [
@@ -174,7 +190,8 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=5, help="the endpoints take turns this many times"
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (per node)")
+    parser.add_argument("--nodes", type=int, default=1, help="gunicorn instances (web nodes)")
     parser.add_argument("--keep-db", action="store_true", help=f"reuse and keep {DATABASE}")
     parser.add_argument("--logs", type=Path, help="gunicorn's logs (default: a new temp dir)")
     parser.add_argument(
@@ -185,7 +202,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.requests, args.concurrency, args.rounds, args.workers = 6, 2, 1, 1
-    if min(args.requests, args.concurrency, args.rounds) < 1 or args.rounds > args.requests:
+    if min(args.requests, args.concurrency, args.rounds, args.nodes) < 1 or (
+        args.rounds > args.requests
+    ):
         parser.error("--requests, --concurrency and --rounds must be at least 1, rounds ≤ requests")
 
     harness.stop_on_sigterm()
@@ -198,20 +217,37 @@ def main() -> None:
         usernames = harness.clinicians(args.concurrency, "bench-http", password)
         per_client = WARM_UP + -(-args.requests // args.concurrency)
         drafts = draft_intakes(usernames, per_client, run)
-        with harness.Server(url, logs=logs, workers=args.workers) as server:
-            benches = [Bench(Client(server.port), mine) for mine in drafts]
+        with contextlib.ExitStack() as stack:
+            servers = [
+                stack.enter_context(
+                    harness.Server(url, logs=logs / f"node-{n}", workers=args.workers)
+                )
+                for n in range(args.nodes)
+            ]
+            ports = [server.port for server in servers]
+            # Client i signs in on node i mod K, then goes round the nodes.
+            benches = [
+                Bench(Client(*ports[i % len(ports) :], *ports[: i % len(ports)]), mine)
+                for i, mine in enumerate(drafts)
+            ]
             for bench, username in zip(benches, usernames, strict=True):
                 bench.client.login(username, password)
+            server = Nodes(servers)
             print(
                 f"machine: {platform.machine()} {platform.processor() or ''} "
                 f"python {platform.python_version()}"
             )
             print(
-                f"gunicorn {args.workers} workers on {harness.HOST}:{server.port}, database "
-                f"{DATABASE}; {args.concurrency} clients; logs in {logs}"
+                f"{args.nodes} × gunicorn {args.workers} workers on {harness.HOST}:"
+                f"{','.join(map(str, ports))}, database {DATABASE}; {args.concurrency} clients; "
+                f"logs in {logs}"
             )
             p95 = measure(server, benches, args.requests, args.rounds)
+        intact, said = harness.verify_audit(url)
+        print(f"verify_audit: {said}")
         print(f"http: submit p95 / floor p95 = {p95['submit'] / p95['floor']:.2f}")
+        if not intact:
+            sys.exit(1)
     finally:
         if not args.keep_db:
             harness.drop_database(url)

@@ -1,7 +1,7 @@
 """Soak: the whole clinician journey from several clients at once, then a check of everything.
 
     .venv/bin/python bench/soak.py [--minutes M] [--clients C] [--workers W] [--keep-db]
-        [--logs DIR] [--smoke]
+        [--logs DIR] [--faults] [--smoke]
 
 Creates the PostgreSQL database `screening_soak` next to the one DATABASE_URL names (default
 postgres://postgres@127.0.0.1:5432/…; dropped and created afresh, reused with --keep-db), and
@@ -23,6 +23,13 @@ vignette expects), each flag reviewed as it was, signed by its clinician, the am
 and the audit events of every step; then `manage.py verify_audit` must pass. The logs must hold
 no MRN or patient name and no server error.
 
+With --faults, a thread terminates the gunicorn workers' PostgreSQL connections
+(`pg_terminate_backend`, what a failover, a pooler restart or a network blip does) every 3 s for
+the first 65 s (or the whole run if shorter). It reports the connections killed, the journeys
+broken off, the 5xx answers (503 "try again" and 500 apart) and the lost; the run passes when
+nothing is lost, no answer is a 500, at most one journey broke off per four connections killed,
+the logs show no patient identifier nor traceback, and verify_audit passes.
+
 Errors are unexpected answers (status, redirect, page) and exceptions; lost are journeys whose
 stored record is missing or differs from what the server confirmed. The last line is
 `soak: N journeys, E errors, L lost`; the exit status is non-zero when E or L is, when
@@ -42,10 +49,10 @@ sys.path[0] = str(ROOT)
 
 import argparse  # noqa: E402
 import collections  # noqa: E402
+import contextlib  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
 import string  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -62,6 +69,7 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 FLAG_ACTION = re.compile(rf"^/screenings/{UUID}/flags/([^/]+)/(acknowledge|override)/$")
 DISPOSITION = re.compile(r'data-testid="disposition">[^<]*</span>\s*<code[^>]*>(\w+)</code>')
 REASON = "Assessed in clinic; soak test."
+AMEND_REASON = "Correcting an answer; soak test."
 
 
 @dataclass
@@ -184,7 +192,7 @@ class Clinician:
         trip.signed = True
 
         if n % 4 == 3:
-            response = self.submit(page, f"{result}amend/", "amend")
+            response = self.submit(page, f"{result}amend/", "amend", reason=AMEND_REASON)
             trip.amendment, _ = self.follow(response, "/intakes/", "amend")
         trip.complete = True
         return trip
@@ -326,17 +334,51 @@ def scan_logs(server: harness.Server, run: str) -> tuple[int, int, int]:
     return leaks, server_errors, messages.count("Traceback")
 
 
-def verify_audit(url: str) -> tuple[bool, str]:
-    finished = subprocess.run(
-        [sys.executable, "manage.py", "verify_audit"],
-        cwd=ROOT,
-        env=harness.server_environment(url),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    said = (finished.stdout + finished.stderr).strip().splitlines()
-    return finished.returncode == 0, said[-1] if said else ""
+class Faults:
+    """Terminate the gunicorn workers' connections every `every` s for `seconds` s."""
+
+    def __init__(self, *, every: float = 3.0, seconds: float = 65.0) -> None:
+        self.every = every
+        self.seconds = seconds
+        self.kills = 0
+        self.rounds = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Faults:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import psycopg
+        from django.db import connection
+
+        params = {
+            k: v
+            for k, v in connection.get_connection_params().items()
+            if k not in ("cursor_factory", "context", "prepare_threshold")
+        }
+        deadline = time.monotonic() + self.seconds
+        with psycopg.connect(**params, autocommit=True) as killer:
+            while not self._stop.wait(self.every) and time.monotonic() < deadline:
+                killed = killer.execute(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) "
+                    "FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name = %s AND pid <> pg_backend_pid()",
+                    [harness.Server.APPLICATION_NAME],
+                ).fetchone()
+                self.kills += int(killed[0]) if killed else 0
+                self.rounds += 1
+
+
+def status_counts(server: harness.Server) -> collections.Counter[str]:
+    """Responses by status in gunicorn's access log."""
+    found = re.findall(r'" (\d{3}) ', server.access_log.read_text(errors="replace"))
+    return collections.Counter(found)
 
 
 def main() -> None:
@@ -346,6 +388,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--keep-db", action="store_true", help=f"reuse and keep {DATABASE}")
     parser.add_argument("--logs", type=Path, help="gunicorn's logs (default: a new temp dir)")
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="terminate the workers' database connections every 3 s for 65 s",
+    )
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -380,9 +427,11 @@ def main() -> None:
             for clinician in clinicians:
                 clinician.login()
             deadline = time.monotonic() + args.minutes * 60
-            _, elapsed = harness.in_threads(
-                (lambda c=c: c.loop(cases, deadline, tally)) for c in clinicians
-            )
+            faults = Faults(seconds=min(65.0, args.minutes * 60)) if args.faults else None
+            with faults or contextlib.nullcontext():
+                _, elapsed = harness.in_threads(
+                    (lambda c=c: c.loop(cases, deadline, tally)) for c in clinicians
+                )
             tally.requests = sum(c.requests for c in clinicians)
         done = [trip for trip in tally.journeys if trip.complete]
         amended = sum(1 for trip in done if trip.amendment)
@@ -397,7 +446,7 @@ def main() -> None:
         lost = lost_journeys(tally.journeys)
         for reason, count in lost.most_common():
             print(f"  lost ×{count}: {reason}")
-        intact, said = verify_audit(url)
+        intact, said = harness.verify_audit(url)
         print(f"verify_audit: {said}")
         leaks, server_errors, tracebacks = scan_logs(server, run)
         print(
@@ -405,7 +454,22 @@ def main() -> None:
             f"{tracebacks} tracebacks"
         )
         errors, lost_count = sum(tally.errors.values()), sum(lost.values())
-        passed = intact and not (errors or lost_count or leaks or server_errors or tracebacks)
+        if faults is None:
+            passed = intact and not (errors or lost_count or leaks or server_errors or tracebacks)
+        else:
+            statuses = status_counts(server)
+            broken = len(tally.journeys) - len(done)
+            http_500 = sum(
+                n for status, n in statuses.items() if status.startswith("5") and status != "503"
+            )
+            print(
+                f"faults: {faults.kills} connections killed in {faults.rounds} rounds, "
+                f"{broken} journeys broken off, 5xx: {statuses['503']} × 503 and "
+                f"{http_500} × other, {statuses['400']} × 400, {lost_count} lost "
+                f"(target: 0 lost, 0 HTTP 500, at most {faults.kills // 4} broken)"
+            )
+            passed = intact and not (lost_count or leaks or http_500 or tracebacks)
+            passed = passed and broken * 4 <= faults.kills
         print(f"soak: {len(done)} journeys, {errors} errors, {lost_count} lost")
     finally:
         if passed and not args.keep_db:

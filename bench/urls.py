@@ -6,3 +6,5 @@ from bench.views import floor
 from screening.urls import urlpatterns as project_urlpatterns
 
 urlpatterns = [*project_urlpatterns, path("bench/floor/", floor, name="bench_floor")]
+
+handler500 = "screening.core.outage.server_error"

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django_tasks.base import TaskResult
 
 from rules.cases import case_check, cases_check
 from rules.digests import version_digest
@@ -35,6 +36,7 @@ from rules.validators import (
 from screening.core.audit import audit_record
 from screening.core.errors import LockedError, ServiceError
 from screening.core.permissions import has_perm
+from screening.core.queue import enqueue_after_commit
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -462,10 +464,11 @@ def rule_case_expectation_update(
 
 
 def impact_preview_start(*, draft: RuleSetVersion, user: AnyUser) -> ImpactPreview:
-    """Queue an impact preview of `draft` for a background worker (`manage.py db_worker`).
+    """Queue an impact preview of `draft` for a background worker.
 
-    The preview row and its task are written in one transaction, so a worker never sees a
-    task without its preview.
+    A worker never sees the task without its preview: on the database queue the preview row
+    and its task are written in one transaction; on Redis the task is pushed after the commit
+    (`screening.core.queue.enqueue_after_commit`).
     """
     user = require_rule_admin(user)
     with transaction.atomic():
@@ -473,9 +476,12 @@ def impact_preview_start(*, draft: RuleSetVersion, user: AnyUser) -> ImpactPrevi
         preview = ImpactPreview.objects.create(
             draft=draft, requested_by=user, fingerprint=rules_fingerprint(draft)
         )
-        result = impact_preview_run.enqueue(str(preview.uuid))
-        preview.task_id = str(result.id)
-        preview.save(update_fields=["task_id"])
+
+        def remember(result: TaskResult[Any]) -> None:
+            preview.task_id = str(result.id)
+            ImpactPreview.objects.filter(pk=preview.pk).update(task_id=preview.task_id)
+
+        enqueue_after_commit(impact_preview_run, str(preview.uuid), then=remember)
     return preview
 
 

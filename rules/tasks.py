@@ -1,7 +1,8 @@
 """Background work of the rules app, run through Django's Tasks API.
 
-Tasks are queued in the database (`django_tasks_db.DatabaseBackend`) in the same transaction as
-the row they work on, and executed by `manage.py db_worker` processes.
+Tasks are queued on the backend the settings choose (`screening.core.queue`: the database, in
+the same transaction as the row they work on, or Redis, after its commit) and executed by that
+backend's workers.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rules.impact import PastScreening
+from screening.core.replica import replica_reads
 from screening.models import Screening
 
 
@@ -16,7 +17,8 @@ class StoredScreenings:
     """Every stored screening, in primary-key batches, only the compared columns."""
 
     def count(self) -> int:
-        return Screening.objects.count()
+        with replica_reads():
+            return Screening.objects.count()
 
     def batches(self, batch_size: int) -> Iterator[list[PastScreening]]:
         """Each batch is its own short query (keyset on the primary key), so no cursor or
@@ -35,12 +37,13 @@ class StoredScreenings:
         )
         last = 0
         while True:
-            rows = list(
-                Screening.objects.filter(pk__gt=last)
-                .order_by("pk")
-                .values_list(*columns)[:batch_size]
-                .iterator(chunk_size=batch_size)
-            )
+            with replica_reads():  # a read replica, when there is one (screening.core.replica)
+                rows = list(
+                    Screening.objects.filter(pk__gt=last)
+                    .order_by("pk")
+                    .values_list(*columns)[:batch_size]
+                    .iterator(chunk_size=batch_size)
+                )
             if not rows:
                 return
             yield [row[1:] for row in rows]

@@ -103,10 +103,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: on the API's paths every error answer is JSON, whoever produced it.
     "screening.core.limits.JsonErrorsMiddleware",
+    # Next: a lost database connection is answered 503 "try again", never 500 (core/outage.py).
+    "screening.core.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: one larger than REQUEST_MAX_BODY_BYTES is refused (413).
     "screening.core.limits.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # With a read replica: a reader's own writes are read back from the primary.
+    "screening.core.replica.ReadYourWritesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -180,6 +184,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         prepare_threshold=5 if server_side_binding else None,
     )
 
+# A streaming replica for reviewers' reads (`screening.core.replica`): the reviewer's list, its
+# CSV export, rule analytics and the impact previews' scan of past screenings read from it when
+# it has caught up with the reader's own writes and lags at most DATABASE_REPLICA_MAX_LAG
+# seconds; everything else, and every write, uses the primary (docs/deployment.md).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+DATABASE_REPLICA_MAX_LAG = env_int("DATABASE_REPLICA_MAX_LAG", 30)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=env_int("CONN_MAX_AGE", 0),
+            conn_health_checks=True,
+        ),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        # Test runs read the test database through the primary's connection.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["screening.core.replica.ReplicaRouter"]
+
 # Migrations run as the tables' owner; the app can run as a role that may only append to the
 # audit tables and cannot alter tables or disable triggers (`manage.py database_runtime_role`).
 # When set, `manage.py migrate` connects with this URL instead of DATABASE_URL (same database)
@@ -247,13 +270,24 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Background work (impact previews, exports): Django's Tasks API, database backend,
-# executed by `manage.py db_worker` processes (add workers on more machines to scale out).
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend",
-    }
-}
+# Background work (impact previews, audit checkpoints, the sign-in failure summaries): Django's
+# Tasks API on one of two queues (`screening.core.queue`). TASKS_BACKEND=database (the default,
+# zero setup): tasks are rows of this database, run by `manage.py db_worker` processes (what
+# `make run` starts). TASKS_BACKEND=rq (the default when REDIS_URL is set): RQ on Redis, run by
+# `manage.py rqworker default --with-scheduler`, when the queue should not load the database.
+REDIS_URL = env_str("REDIS_URL")
+TASKS_BACKEND = env_str("TASKS_BACKEND", "rq" if REDIS_URL else "database")
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}}
+TASKS: dict[str, dict[str, object]]
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL (redis://host:6379/0)")
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be database or rq, got {TASKS_BACKEND!r}")
 
 # The audit trail's anchors outside the database (`screening.core.checkpoints`): signed
 # checkpoints of the chain's length and head, appended to a file the database's administrator
@@ -289,6 +323,8 @@ AUDIT_RECORD_DIGESTS = [
 # Sessions end after 15 idle minutes: every request renews the cookie, so only inactivity
 # counts (a shared clinic workstation left signed in locks itself).
 SESSION_COOKIE_AGE = 15 * 60
+# The database store, saving again on a new connection when the worker's one was lost.
+SESSION_ENGINE = "screening.core.sessions"
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)

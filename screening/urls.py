@@ -16,3 +16,6 @@ urlpatterns = [
     path("rules/", include("rules.urls")),
     path("", include("screening.clinic.shell_urls")),
 ]
+
+# A lost database connection outside a view is a 503 "try again" too (screening.core.outage).
+handler500 = "screening.core.outage.server_error"

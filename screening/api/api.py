@@ -7,7 +7,8 @@ may not do this, 404 `not_found` (a malformed UUID in the path too), 405 `not_al
 `refused`, `conflict` or `locked` (the service error's code), 413 `too_large` for a body over
 the limit, 415 `unsupported_media_type` for a body not sent as JSON, 422 `invalid` with the data
 dictionary's error list (request bodies and parameters, NUL characters in any text, and input a
-service checks itself, such as a blank reason), 503 `unavailable` with no published rule set.
+service checks itself, such as a blank reason), 503 `unavailable` with no published rule set or
+when the database connection was lost (with Retry-After).
 Errors raised outside the operations (no route, a wrong method) are made JSON by
 `screening.core.limits.JsonErrorsMiddleware`.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI, Swagger
@@ -40,6 +42,7 @@ from screening.core.limits import (
     json_body,
     nul_fields,
 )
+from screening.core.outage import unavailable_json
 
 
 class ScreeningAPI(NinjaAPI):
@@ -220,6 +223,13 @@ def _refused(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 @api.exception_handler(RuleSetVersionNotFound)
 def _no_rule_set(request: HttpRequest, exc: RuleSetVersionNotFound) -> HttpResponse:
     return _refusal(request, 503, "unavailable", str(exc))
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A lost database connection: 503 `unavailable` with Retry-After (screening.core.outage)."""
+    return unavailable_json(request, exc)
 
 
 def _open_to_api_clients(

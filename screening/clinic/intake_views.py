@@ -21,7 +21,7 @@ from patients.services import intake_autosave_discard
 from screening import services
 from screening.core.audit import audit_view
 from screening.core.errors import ConflictError, InputInvalid, LockedError
-from screening.core.held import keeps_post_across_sign_in, take_held_post
+from screening.core.held import INTERRUPTED, keeps_post_across_sign_in, take_held_post
 from screening.core.http import SignedInRequest
 from screening.core.permissions import has_perm, permission_required, require_perm
 from screening.labels import screening_row
@@ -139,10 +139,12 @@ def _unsaved_answers(
     request: SignedInRequest, intake: Intake
 ) -> tuple[QueryDict, str, datetime.datetime] | None:
     """What this clinician entered and did not save: a form sent after their session ended
-    (`held`), else their autosaved working copy (`autosave`), with when it was sent."""
+    (`held`) or one that met a database fault (`interrupted`), else their autosaved working
+    copy (`autosave`), with when it was sent."""
     held = take_held_post(request)
     if held is not None:
-        return held[0], "held", held[1]
+        data, sent, reason = held
+        return data, "interrupted" if reason == INTERRUPTED else "held", sent
     autosave = intake.autosaves.filter(saved_by=request.user).first()
     if autosave is None:
         return None

@@ -27,6 +27,10 @@ SESSION_KEY = "held_posts"
 HELD_POST_MAX_AGE = 30 * 60
 #: Fields never held: the CSRF token is per session, and the sign-in rotates it.
 NOT_HELD = frozenset({"csrfmiddlewaretoken"})
+#: Why a submission was held: sent after the session ended, or it met a database fault
+#: (`screening.core.outage`) and nothing was stored.
+SIGNED_OUT = "signed_out"
+INTERRUPTED = "interrupted"
 
 
 def keeps_post_across_sign_in(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,22 +61,27 @@ class HoldPostAcrossSignInMiddleware:
             and not request.user.is_authenticated
             and getattr(view_func, "keeps_post_across_sign_in", False)
         ):
-            held = dict(request.session.get(SESSION_KEY) or {})
-            held[request.path] = {
-                "data": {
-                    name: values for name, values in request.POST.lists() if name not in NOT_HELD
-                },
-                "at": timezone.now().isoformat(),
-            }
-            request.session[SESSION_KEY] = held
+            hold_post(request, reason=SIGNED_OUT)
+
+
+def hold_post(request: HttpRequest, *, reason: str) -> None:
+    """Keep this POST's fields in the session for the next GET of the same path."""
+    held = dict(request.session.get(SESSION_KEY) or {})
+    held[request.path] = {
+        "data": {name: values for name, values in request.POST.lists() if name not in NOT_HELD},
+        "at": timezone.now().isoformat(),
+        "reason": reason,
+    }
+    request.session[SESSION_KEY] = held
 
 
 def has_held_post(request: HttpRequest) -> bool:
     return bool(getattr(request, "session", None) and request.session.get(SESSION_KEY))
 
 
-def take_held_post(request: HttpRequest) -> tuple[QueryDict, datetime.datetime] | None:
-    """The fields held for this page (and when they were sent), removed from the session; None
+def take_held_post(request: HttpRequest) -> tuple[QueryDict, datetime.datetime, str] | None:
+    """The fields held for this page, when they were sent and why (`SIGNED_OUT` or
+    `INTERRUPTED`), removed from the session; None
     when nothing is held or it is older than `HELD_POST_MAX_AGE`."""
     held = dict(request.session.get(SESSION_KEY) or {})
     entry = held.pop(request.path, None)
@@ -88,4 +97,4 @@ def take_held_post(request: HttpRequest) -> tuple[QueryDict, datetime.datetime] 
     data = QueryDict(mutable=True)
     for name, values in entry["data"].items():
         data.setlist(name, values)
-    return data, sent
+    return data, sent, entry.get("reason", SIGNED_OUT)

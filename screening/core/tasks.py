@@ -1,6 +1,7 @@
 """Background work of the platform: signing audit checkpoints, through Django's Tasks API.
 
-Run by `manage.py db_worker`, never by a thread of the web process. Two checkpoint tasks:
+Run by the queue's workers (`manage.py db_worker`, or `rqworker` on Redis: `screening.core.queue`),
+never by a thread of the web process. Two checkpoint tasks:
 
 - `audit_checkpoint_periodic` writes a checkpoint when the chain grew since the last one, then
   queues itself again `AUDIT_CHECKPOINT_INTERVAL` later (default 5 minutes). At most one run
@@ -22,11 +23,12 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task
+from django_tasks import task
 
 from screening.core.audit import audit_record
 from screening.core.checkpoints import audit_checkpoint, checkpoints_configured
 from screening.core.models import AuditCheckpoint, SignInFailureTally
+from screening.core.queue import waiting
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def schedule_periodic_checkpoints(*, delay: datetime.timedelta | None = None) ->
     interval = getattr(settings, "AUDIT_CHECKPOINT_INTERVAL", datetime.timedelta(minutes=5))
     with transaction.atomic():
         _lock_schedule()
-        if _waiting(audit_checkpoint_periodic.module_path):
+        if waiting(audit_checkpoint_periodic):
             return False
         run_after = timezone.now() + (interval if delay is None else delay)
         audit_checkpoint_periodic.using(run_after=run_after).enqueue()
@@ -73,20 +75,9 @@ def checkpoint_soon() -> None:
         return
     with transaction.atomic():
         _lock_schedule()
-        if not _waiting(audit_checkpoint_after_events.module_path):
+        if not waiting(audit_checkpoint_after_events):
             audit_checkpoint_after_events.enqueue()
     schedule_periodic_checkpoints()
-
-
-def _waiting(task_path: str) -> bool:
-    """Whether a run of the task is queued and not started (with the database task backend;
-    other backends cannot say, so never)."""
-    from django_tasks_db.backend import DatabaseBackend
-    from django_tasks_db.models import DBTaskResult
-
-    if not isinstance(audit_checkpoint_periodic.get_backend(), DatabaseBackend):
-        return False
-    return DBTaskResult.objects.filter(task_path=task_path, status=TaskResultStatus.READY).exists()
 
 
 #: Repeatable failed sign-ins are counted per address over this window, then summarised.
@@ -139,7 +130,7 @@ def schedule_sign_in_failure_summary(run_after: datetime.datetime) -> bool:
         return False
     with transaction.atomic():
         _lock_schedule()
-        if _waiting(sign_in_failures_summarise.module_path):
+        if waiting(sign_in_failures_summarise):
             return False
         sign_in_failures_summarise.using(
             run_after=run_after + datetime.timedelta(seconds=1)

@@ -22,6 +22,7 @@ from screening.clinic.result_page import result_page_context
 from screening.core.audit import audit_record, audit_verify, audit_view
 from screening.core.http import SignedInRequest
 from screening.core.permissions import permission_required
+from screening.core.replica import reads_from_replica
 from screening.labels import DISPOSITIONS, SEVERITIES, disposition_label, screening_row
 from screening.models import Screening
 from screening.review import analytics, exports
@@ -48,6 +49,7 @@ T = TypeVar("T", bound=Model)
 
 @require_GET
 @reviewers_only
+@reads_from_replica
 def screening_list(request: SignedInRequest) -> HttpResponse:
     """Past screenings, filtered and a page at a time (keyset), newest or oldest first."""
     form, filters = _screening_filters(request)
@@ -79,6 +81,7 @@ def screening_list(request: SignedInRequest) -> HttpResponse:
 
 @require_GET
 @reviewers_only
+@reads_from_replica
 def screening_export_csv(request: SignedInRequest) -> HttpResponseBase:
     """The filtered list as CSV, streamed; the export and its filters are audited."""
     form, filters = _screening_filters(request)
@@ -211,6 +214,7 @@ def audit_verify_page(request: SignedInRequest) -> HttpResponse:
 
 @require_GET
 @reviewers_only
+@reads_from_replica
 def rule_analytics(request: SignedInRequest) -> HttpResponse:
     """Per rule over a period: fired, acknowledged, overridden, median time to review."""
     form = PeriodForm(request.GET or None)
