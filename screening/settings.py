@@ -93,7 +93,15 @@ INSTALLED_APPS = [
     "ninja",
     "csp",
     "axes",
+    # Sign-in, second factors and single sign-on (django-allauth): `screening.accounts`.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.usersessions",
     "screening.core",
+    "screening.accounts",
     "screening",
     "screening.api",
     "patients",
@@ -111,6 +119,12 @@ MIDDLEWARE = [
     # Before the login redirect: a form sent after the session ended is kept for the sign-in.
     "screening.core.held.HoldPostAcrossSignInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Records each signed-in session's device, address and last activity ("your sessions").
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Sessions end at their absolute lifetime; roles that need a second factor enrol first.
+    "screening.accounts.middleware.SessionLifetimeMiddleware",
+    "screening.accounts.middleware.SecondFactorEnrolmentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -189,6 +203,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on: allauth signs in the account an identity provider vouched for.
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 # Sign-in throttling: 5 failed attempts for one username from one address lock that pair for
@@ -224,6 +240,67 @@ AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Accounts: sign-in, second factors, single sign-on (django-allauth, `screening.accounts`) ---
+# People sign in with a username; accounts are made by a user administrator's invitation (or
+# by single sign-on), never by signing up.
+ACCOUNT_ADAPTER = "screening.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "screening.accounts.forms.SignInForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_REDIRECT_URL = "login"
+# The session's idle timeout applies to everyone (no "remember me").
+ACCOUNT_SESSION_REMEMBER = True
+# Lock-out is django-axes' job (above), counted by username and real client address; allauth's
+# own failed-sign-in limit would answer first with a different page. Its limits on password
+# reset e-mails stay (per address and per e-mail address).
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Ketamine screening: "
+MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+MFA_FORMS = {"authenticate": "screening.accounts.forms.SecondFactorForm"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Ketamine screening")
+# Recovery codes are shown once, when made; a lost set is replaced, never shown again.
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# WebAuthn needs HTTPS, except on localhost during development and the browser tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=DEBUG)
+# Roles whose members must enrol a second factor at their first sign-in before anything else:
+# every role unless the clinic says otherwise. With DEBUG (`make run`) nobody is forced, and
+# the demo users are offered enrolment instead. Values are role names: clinician, reviewer,
+# rule_admin, user_admin; "*" means every account, with or without a role.
+MFA_REQUIRED_ROLES = env_list(
+    "MFA_REQUIRED_ROLES", "" if DEBUG else "clinician,reviewer,rule_admin,user_admin,*"
+)
+# A signed-in session ends after this many hours whatever the activity (beside the idle
+# timeout below).
+SESSION_ABSOLUTE_LIFETIME = timedelta(hours=env_int("SESSION_ABSOLUTE_LIFETIME_HOURS", 12))
+USERSESSIONS_TRACK_ACTIVITY = True
+# Single sign-on with OpenID Connect: set the issuer (its discovery document is read from
+# OIDC_ISSUER/.well-known/openid-configuration), the client registered there, and which claim
+# of the ID token (or userinfo) lists the person's roles, with how its values map to the roles
+# here (`value=role` pairs; values that map to nothing give no role). Accounts are made or
+# updated at each sign-on. LOCAL_PASSWORDS=false leaves single sign-on as the only way in.
+OIDC_ISSUER = env_str("OIDC_ISSUER")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_DISPLAY_NAME = env_str("OIDC_DISPLAY_NAME", "single sign-on")
+OIDC_SCOPES = env_list("OIDC_SCOPES", "openid,profile,email")
+OIDC_ROLES_CLAIM = env_str("OIDC_ROLES_CLAIM", "roles")
+OIDC_ROLE_MAP = dict(item.split("=", 1) for item in env_list("OIDC_ROLE_MAP", "") if "=" in item)
+LOCAL_PASSWORDS_ENABLED = env_bool("LOCAL_PASSWORDS", default=True)
+# Outgoing e-mail (invitations, password resets): printed to the console unless EMAIL_HOST is set.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "screening@localhost")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -1,0 +1,36 @@
+"""How django-allauth behaves here: nobody signs up (a user administrator invites), and the
+sign-in page words its refusal as it always has."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.http import HttpRequest
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "username_password_mismatch": (
+            "Please enter a correct username and password. Note that both fields may be"
+            " case-sensitive."
+        ),
+        "incorrect_code": "That code is not right, or was already used. Try the next one.",
+    }
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        return super().get_login_redirect_url(request)
+
+    def add_message(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        # allauth's "Successfully signed in as …" and similar: the page says who is signed in.
+        template = kwargs.get("message_template") or (args[1] if len(args) > 1 else "")
+        if template in (
+            "account/messages/logged_in.txt",
+            "account/messages/logged_out.txt",
+        ):
+            return
+        super().add_message(request, *args, **kwargs)

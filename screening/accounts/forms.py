@@ -1,0 +1,49 @@
+"""The sign-in and second-factor forms, as django-allauth's with the lock-out added."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.forms import LoginForm
+from allauth.core import context
+from allauth.mfa.base.forms import AuthenticateForm
+from axes.handlers.proxy import AxesProxyHandler
+from django import forms
+from django.contrib.auth.signals import user_login_failed
+from django.http import QueryDict
+
+
+class SignInForm(LoginForm):
+    """allauth's sign-in form, whose username box is named `login`. A sign-in posted with a
+    `username` box (scripts, password managers and tests written for the earlier page) is read
+    the same way."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        data = kwargs.get("data")
+        if isinstance(data, QueryDict) and "username" in data and "login" not in data:
+            data = data.copy()
+            data["login"] = data["username"]
+            kwargs["data"] = data
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Username"
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+
+
+class SecondFactorForm(AuthenticateForm):
+    """The code asked for after the password. A wrong code counts as a failed sign-in for the
+    lock-out (django-axes, by username and address) and the audit trail; once locked, even the
+    right code is refused and the lock-out page answers."""
+
+    def clean_code(self) -> str:
+        request = context.request
+        credentials = {"username": self.user.get_username()}
+        if not AxesProxyHandler.is_allowed(request, credentials):
+            request.axes_locked_out = True  # type: ignore[attr-defined]
+            request.axes_credentials = credentials  # type: ignore[attr-defined]
+            raise forms.ValidationError("Sign-in is locked.", code="locked")
+        try:
+            return super().clean_code()
+        except forms.ValidationError:
+            user_login_failed.send(sender=type(self), credentials=credentials, request=request)
+            raise
