@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_tasks",
@@ -276,6 +277,8 @@ MFA_REQUIRED_ROLES = env_list(
 # timeout below).
 SESSION_ABSOLUTE_LIFETIME = timedelta(hours=env_int("SESSION_ABSOLUTE_LIFETIME_HOURS", 12))
 USERSESSIONS_TRACK_ACTIVITY = True
+# An invitation link (a user administrator's invite) works once, for this many days.
+INVITATION_MAX_AGE = timedelta(days=env_int("INVITATION_MAX_AGE_DAYS", 7))
 # Single sign-on with OpenID Connect: set the issuer (its discovery document is read from
 # OIDC_ISSUER/.well-known/openid-configuration), the client registered there, and which claim
 # of the ID token (or userinfo) lists the person's roles, with how its values map to the roles

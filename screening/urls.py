@@ -12,5 +12,6 @@ urlpatterns = [
     path("screenings/", include("screening.clinic.urls")),
     path("rules/", include("rules.urls")),
     path("", include("screening.accounts.urls")),
+    path("people/", include("screening.accounts.admin_urls")),
     path("", include("screening.clinic.shell_urls")),
 ]

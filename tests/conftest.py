@@ -118,6 +118,11 @@ def rule_admin(django_user_model):
 
 
 @pytest.fixture
+def user_admin(django_user_model):
+    return _person(django_user_model, "uma", Role.USER_ADMIN)
+
+
+@pytest.fixture
 def outsider(django_user_model):
     return _person(django_user_model, "olly", None)
 

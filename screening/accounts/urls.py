@@ -17,7 +17,8 @@ urlpatterns = [
     # page) instead of bouncing through login?next=/logout/, which would end on a GET (405).
     path("logout/", login_not_required(auth_views.LogoutView.as_view()), name="logout"),
     # allauth's own names for the same pages, which its views and templates reverse.
-    path("accounts/login/", views.sign_in, name="account_login"),
+    # (the same address: allauth sends people to `account_login`, and they land on /login/)
+    path("login/", views.sign_in, name="account_login"),
     path("accounts/logout/", account_views.logout, name="account_logout"),
     path("accounts/inactive/", account_views.account_inactive, name="account_inactive"),
     path("accounts/reauthenticate/", account_views.reauthenticate, name="account_reauthenticate"),
