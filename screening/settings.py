@@ -198,7 +198,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Passwords known from breaches, from a local list (`screening.accounts.passwords`).
+    {"NAME": "screening.accounts.passwords.BreachedPasswordValidator"},
 ]
+# A file of breached passwords (SHA-1 hex lines, "Pwned Passwords" format, or plain text); unset,
+# only Django's list of 20,000 common passwords applies. There is no upper length limit below
+# Django's own (4096): 64-character passphrases are welcome, and nobody is made to change a
+# password on a schedule.
+BREACHED_PASSWORDS_FILE = env_str("BREACHED_PASSWORDS_FILE")
+# A password-reset link works once and for this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
 
 # django-axes first: it refuses locked-out sign-ins before a password is checked.
 AUTHENTICATION_BACKENDS = [
@@ -257,6 +266,8 @@ ACCOUNT_SESSION_REMEMBER = True
 # own failed-sign-in limit would answer first with a different page. Its limits on password
 # reset e-mails stay (per address and per e-mail address).
 ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# A reset asked for an address no account has gets the same page and no e-mail.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Ketamine screening: "
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 MFA_FORMS = {"authenticate": "screening.accounts.forms.SecondFactorForm"}

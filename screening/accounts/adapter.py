@@ -8,6 +8,8 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from django.http import HttpRequest
 
+from screening.core.clientip import client_ip
+
 
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
@@ -18,6 +20,10 @@ class AccountAdapter(DefaultAccountAdapter):
         ),
         "incorrect_code": "That code is not right, or was already used. Try the next one.",
     }
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The real client behind a trusted proxy, as the lock-out and audit trail see it."""
+        return client_ip(request) or "unknown"
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False

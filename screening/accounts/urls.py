@@ -3,12 +3,11 @@ here one by one (not `allauth.urls` whole) so every page has a row in the author
 matrix. `login` and `logout` keep their old addresses and names (`LOGIN_URL = "login"`)."""
 
 from allauth.account import views as account_views
-from allauth.usersessions import views as usersessions_views
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
-from screening.accounts import views
+from screening.accounts import session_views, views
 
 urlpatterns = [
     path("login/", views.sign_in, name="login"),
@@ -44,5 +43,5 @@ urlpatterns = [
         name="account_reset_password_from_key_done",
     ),
     path("accounts/2fa/", include("allauth.mfa.urls")),
-    path("accounts/sessions/", usersessions_views.list_usersessions, name="usersessions_list"),
+    path("accounts/sessions/", session_views.session_list, name="usersessions_list"),
 ]

@@ -46,11 +46,19 @@ def fresh_window(seconds_left: float = 20) -> None:
         time.sleep(left + 0.5)
 
 
-def enrol_totp(page: Page, live_server) -> tuple[str, list[str]]:
+def confirm_password(page: Page, password: str) -> None:
+    """Adding a factor asks for the password again (allauth's reauthentication)."""
+    expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/"))
+    page.locator("input[name=password]").fill(password)
+    page.get_by_role("button", name="Confirm").click()
+
+
+def enrol_totp(page: Page, live_server, password: str) -> tuple[str, list[str]]:
     """From the enrolment page: activate an authenticator app; its secret and recovery codes."""
     expect(page).to_have_url(f"{live_server.url}/accounts/2fa/")
     expect(page.get_by_text("Your role needs a second factor")).to_be_visible()
     page.goto(f"{live_server.url}/accounts/2fa/totp/activate/")
+    confirm_password(page, password)
     secret = page.locator("#authenticator_secret").input_value()
     page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Activate").click()
@@ -67,7 +75,7 @@ def test_enrol_an_authenticator_app_then_sign_in_with_it_and_a_code_works_once(
     # Nothing else opens before a second factor is set up.
     page.goto(f"{live_server.url}/patients/")
     expect(page).to_have_url(f"{live_server.url}/accounts/2fa/")
-    secret, _codes = enrol_totp(page, live_server)
+    secret, _codes = enrol_totp(page, live_server, password)
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(f"{live_server.url}/")
     sign_out(page, live_server)
@@ -92,7 +100,7 @@ def test_a_recovery_code_signs_in_once_and_the_codes_are_shown_once(
     page: Page, live_server, clinician, password, second_factor_required
 ):
     password_step(page, live_server, "casey", password)
-    _secret, codes = enrol_totp(page, live_server)
+    _secret, codes = enrol_totp(page, live_server, password)
     page.reload()
     expect(page.locator("#recovery_codes")).to_have_count(0)  # shown once, when made
     sign_out(page, live_server)
@@ -111,7 +119,7 @@ def test_wrong_codes_count_towards_the_lock_out(
     page: Page, live_server, clinician, password, second_factor_required
 ):
     password_step(page, live_server, "casey", password)
-    secret, _codes = enrol_totp(page, live_server)
+    secret, _codes = enrol_totp(page, live_server, password)
     sign_out(page, live_server)
 
     password_step(page, live_server, "casey", password)
@@ -144,6 +152,7 @@ def test_a_security_key_is_added_and_signs_in(
     password_step(page, live_server, "casey", password)
     expect(page).to_have_url(f"{live_server.url}/accounts/2fa/")
     page.goto(f"{live_server.url}/accounts/2fa/webauthn/add/")
+    confirm_password(page, password)
     page.locator("input[name=name]").fill("Desk key")
     page.locator("#mfa_webauthn_add").click()
     expect(page).to_have_url(re.compile(r"/accounts/2fa/"))

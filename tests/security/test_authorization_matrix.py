@@ -127,7 +127,8 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
         "POST": expect(410, 410, 410, 410, 410),
     },
     # Each person's own signed-in sessions.
-    "usersessions_list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    # (a POST names the session to end; naming none is 404)
+    "usersessions_list": {"GET": SIGNED_IN, "POST": NO_FACTOR},
     "api_tokens:list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "api_tokens:revoke": {
         "GET": expect(LOGIN, 405, 405, 405, 405),
