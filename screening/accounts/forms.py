@@ -22,7 +22,7 @@ class SignInForm(LoginForm):
         data = kwargs.get("data")
         if isinstance(data, QueryDict) and "username" in data and "login" not in data:
             data = data.copy()
-            data["login"] = data["username"]
+            data.setlist("login", data.getlist("username"))
             kwargs["data"] = data
         super().__init__(*args, **kwargs)
         self.fields["login"].label = "Username"
@@ -39,8 +39,8 @@ class SecondFactorForm(AuthenticateForm):
         request = context.request
         credentials = {"username": self.user.get_username()}
         if not AxesProxyHandler.is_allowed(request, credentials):
-            request.axes_locked_out = True  # type: ignore[attr-defined]
-            request.axes_credentials = credentials  # type: ignore[attr-defined]
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
             raise forms.ValidationError("Sign-in is locked.", code="locked")
         try:
             return super().clean_code()

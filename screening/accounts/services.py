@@ -44,7 +44,7 @@ def invitation_user(token: str) -> User | None:
     """The invited account the link is for, or None when it is altered, expired or used."""
     try:
         data = signing.loads(
-            token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE.total_seconds()
+            token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE
         )
     except signing.BadSignature:
         return None
