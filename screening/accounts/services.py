@@ -43,9 +43,7 @@ def invitation_token(user: User) -> str:
 def invitation_user(token: str) -> User | None:
     """The invited account the link is for, or None when it is altered, expired or used."""
     try:
-        data = signing.loads(
-            token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE
-        )
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE)
     except signing.BadSignature:
         return None
     user = User.objects.filter(pk=data.get("u"), is_active=True).first()
