@@ -94,12 +94,10 @@ INSTALLED_APPS = [
     "ninja",
     "csp",
     "axes",
-    # Sign-in, second factors and single sign-on (django-allauth): `screening.accounts`.
+    # Sign-in, second factors and sessions (django-allauth): `screening.accounts`.
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    "allauth.socialaccount",
-    "allauth.socialaccount.providers.openid_connect",
     "allauth.usersessions",
     "screening.core",
     "screening.accounts",
@@ -213,7 +211,7 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    # Single sign-on: allauth signs in the account an identity provider vouched for.
+    # allauth's own (it signs in the account a finished sign-in flow names).
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
@@ -251,9 +249,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# --- Accounts: sign-in, second factors, single sign-on (django-allauth, `screening.accounts`) ---
-# People sign in with a username; accounts are made by a user administrator's invitation (or
-# by single sign-on), never by signing up.
+# --- Accounts: sign-in, second factors, sessions (django-allauth, `screening.accounts`) ---
+# People sign in with a username; accounts are made by a user administrator's invitation,
+# never by signing up.
 ACCOUNT_ADAPTER = "screening.accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"login": "screening.accounts.forms.SignInForm"}
 ACCOUNT_LOGIN_METHODS = {"username"}
@@ -269,7 +267,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": False}
 # A reset asked for an address no account has gets the same page and no e-mail.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Ketamine screening: "
-MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+MFA_ADAPTER = "screening.accounts.adapter.SecondFactorAdapter"
 MFA_FORMS = {"authenticate": "screening.accounts.forms.SecondFactorForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Ketamine screening")
@@ -290,19 +288,6 @@ SESSION_ABSOLUTE_LIFETIME = timedelta(hours=env_int("SESSION_ABSOLUTE_LIFETIME_H
 USERSESSIONS_TRACK_ACTIVITY = True
 # An invitation link (a user administrator's invite) works once, for this many days.
 INVITATION_MAX_AGE = timedelta(days=env_int("INVITATION_MAX_AGE_DAYS", 7))
-# Single sign-on with OpenID Connect: set the issuer (its discovery document is read from
-# OIDC_ISSUER/.well-known/openid-configuration), the client registered there, and which claim
-# of the ID token (or userinfo) lists the person's roles, with how its values map to the roles
-# here (`value=role` pairs; values that map to nothing give no role). Accounts are made or
-# updated at each sign-on. LOCAL_PASSWORDS=false leaves single sign-on as the only way in.
-OIDC_ISSUER = env_str("OIDC_ISSUER")
-OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
-OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
-OIDC_DISPLAY_NAME = env_str("OIDC_DISPLAY_NAME", "single sign-on")
-OIDC_SCOPES = env_list("OIDC_SCOPES", "openid,profile,email")
-OIDC_ROLES_CLAIM = env_str("OIDC_ROLES_CLAIM", "roles")
-OIDC_ROLE_MAP = dict(item.split("=", 1) for item in env_list("OIDC_ROLE_MAP", "") if "=" in item)
-LOCAL_PASSWORDS_ENABLED = env_bool("LOCAL_PASSWORDS", default=True)
 # Outgoing e-mail (invitations, password resets): printed to the console unless EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_BACKEND = (

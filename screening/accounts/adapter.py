@@ -6,9 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.http import HttpRequest
 
 from screening.core.clientip import client_ip
+
+#: A code that is wrong and one already used get the same answer (neither helps a guesser).
+INCORRECT_CODE = "That code is not right, or was already used. Try the next one."
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -18,7 +22,7 @@ class AccountAdapter(DefaultAccountAdapter):
             "Please enter a correct username and password. Note that both fields may be"
             " case-sensitive."
         ),
-        "incorrect_code": "That code is not right, or was already used. Try the next one.",
+        "incorrect_code": INCORRECT_CODE,
     }
 
     def get_client_ip(self, request: HttpRequest) -> str:
@@ -40,3 +44,10 @@ class AccountAdapter(DefaultAccountAdapter):
         ):
             return
         super().add_message(request, *args, **kwargs)
+
+
+class SecondFactorAdapter(DefaultMFAAdapter):
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "incorrect_code": INCORRECT_CODE,
+    }

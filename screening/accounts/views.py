@@ -1,53 +1,35 @@
-"""The sign-in page: django-allauth's, with the single sign-on button when one is configured
-and without the password form when local passwords are switched off."""
+"""The sign-in page (django-allauth's, in the app's look) and the user administrator's pages."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from allauth.account.views import LoginView
-from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import password_validation
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
-from django.http.response import HttpResponseBase
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from screening.accounts import sso
+from screening.accounts import selectors, services
+from screening.accounts.admin_forms import InviteForm, RolesForm
+from screening.core.errors import InputInvalid, ServiceError
+from screening.core.permissions import permission_required
 
 
 class SignInView(LoginView):
+    """allauth's sign-in, in the app's look (templates/account/login.html)."""
+
     template_name = "account/login.html"
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method == "POST" and not settings.LOCAL_PASSWORDS_ENABLED:
-            raise PermissionDenied("Sign in with your organisation's single sign-on.")
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["local_sign_in"] = settings.LOCAL_PASSWORDS_ENABLED
-        context["single_sign_on"] = sso.sign_in_button()
-        return context
 
 
 sign_in = login_not_required(SignInView.as_view())
 
 
 # --- user administration -----------------------------------------------------------------------
-# (imports below keep the sign-in view's module readable on its own)
-
-from django.contrib import messages  # noqa: E402
-from django.contrib.auth import password_validation  # noqa: E402
-from django.contrib.auth.forms import SetPasswordForm  # noqa: E402
-from django.contrib.auth.models import User  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-from django.shortcuts import get_object_or_404, redirect, render  # noqa: E402
-from django.views.decorators.http import require_POST  # noqa: E402
-
-from screening.accounts import selectors, services  # noqa: E402
-from screening.accounts.admin_forms import InviteForm, RolesForm  # noqa: E402
-from screening.core.errors import InputInvalid, ServiceError  # noqa: E402
-from screening.core.permissions import permission_required  # noqa: E402
 
 
 @permission_required("auth.view_user")
