@@ -9,6 +9,7 @@ from typing import Any
 
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
@@ -54,8 +55,10 @@ def _signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
     if request is None or not hasattr(request, "session"):
         return
     sessions.mark_signed_in(request)
+    # In development (`make run`) nobody is forced: the demo users are offered a second factor.
     if (
-        not second_factor_required(user)
+        settings.DEBUG
+        and not second_factor_required(user)
         and not Authenticator.objects.filter(user=user).exists()
         and hasattr(request, "_messages")
     ):
