@@ -147,3 +147,31 @@ def version_1_in_force() -> Iterator[Any]:
     )
     yield patch.undo
     patch.undo()
+
+
+@pytest.fixture
+def account_changes_unaudited() -> Iterator[None]:
+    """For tests of the audit chain's own mechanics, which count events from the first: the
+    people the fixtures create (and their roles) are not audit events there. Everywhere else
+    they are (`screening.core.accounts`)."""
+    from django.contrib.auth.models import User
+    from django.db.models.signals import m2m_changed, post_save
+
+    from screening.core import accounts
+
+    hooks = [
+        (post_save, accounts._audit_account_save, User, "screening.core.accounts.audit_save"),
+        (
+            m2m_changed,
+            accounts._audit_group_change,
+            User.groups.through,
+            "screening.core.accounts.groups",
+        ),
+    ]
+    for signal, _receiver, sender, uid in hooks:
+        signal.disconnect(sender=sender, dispatch_uid=uid)
+    try:
+        yield
+    finally:
+        for signal, receiver, sender, uid in hooks:
+            signal.connect(receiver, sender=sender, dispatch_uid=uid)

@@ -55,14 +55,14 @@ def axes_username(request: HttpRequest | None, credentials: Mapping[str, Any] | 
     return username_key(username)
 
 
-class SignInLockoutHandler(AxesDatabaseHandler):
+class SignInLockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]  # axes has no types
     """Axes' database handler (`AXES_HANDLER`) with a second limit: failures from one address
     across all usernames. A request from a locked address counts as over the limit, so axes
     refuses it as it refuses a locked account, and the page says which lock it is."""
 
     def get_failures(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
-        failures = super().get_failures(request, credentials)
-        limit = get_failure_limit(request, credentials)
+        failures = int(super().get_failures(request, credentials))
+        limit = int(get_failure_limit(request, credentials))
         if failures < limit and address_failures(request) >= settings.SIGN_IN_ADDRESS_FAILURE_LIMIT:
             request.sign_in_locked_by_address = True  # type: ignore[attr-defined]
             return limit

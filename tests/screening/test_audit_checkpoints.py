@@ -39,7 +39,8 @@ from screening.core.tasks import (
 )
 from tests.screening.conftest import as_database_owner
 
-pytestmark = pytest.mark.django_db
+# The chain's events are counted from the first: creating the fixtures' people is not one.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("account_changes_unaudited")]
 
 
 def record(n: int) -> list[AuditEvent]:
