@@ -10,20 +10,16 @@ from allauth.mfa.base.forms import AuthenticateForm
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib.auth.signals import user_login_failed
-from django.http import QueryDict
 
 
 class SignInForm(LoginForm):
-    """allauth's sign-in form, whose username box is named `login`. A sign-in posted with a
-    `username` box (scripts, password managers and tests written for the earlier page) is read
-    the same way."""
+    """allauth's sign-in form, whose username box allauth names `login`, sent as `username` as
+    the page always has (password managers, scripts and django-axes read that name)."""
+
+    def add_prefix(self, field_name: str) -> str:
+        return "username" if field_name == "login" else super().add_prefix(field_name)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        data = kwargs.get("data")
-        if isinstance(data, QueryDict) and "username" in data and "login" not in data:
-            data = data.copy()
-            data.setlist("login", data.getlist("username"))
-            kwargs["data"] = data
         super().__init__(*args, **kwargs)
         self.fields["login"].label = "Username"
         self.fields["login"].widget.attrs.pop("placeholder", None)
