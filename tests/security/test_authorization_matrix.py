@@ -192,7 +192,8 @@ API_READERS = expect(401, OK, OK, OK, 403)
 
 #: `METHOD /api/v1/path` → expected outcome per role (bearer tokens; no token for anonymous).
 API: dict[str, dict[str, Any]] = {
-    "POST /api/v1/screenings/evaluate": expect(401, OK, OK, OK, OK),
+    # Every clinical role may try the rules; the user administrator holds no clinical role.
+    "POST /api/v1/screenings/evaluate": expect(401, OK, OK, OK, OK, user_admin=403),
     "GET /api/v1/screenings": API_READERS,
     "GET /api/v1/screenings/{screening_uuid}": API_READERS,
     "GET /api/v1/screenings/{screening_uuid}/fhir": API_READERS,
