@@ -261,9 +261,9 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "login"
 # The session's idle timeout applies to everyone (no "remember me").
 ACCOUNT_SESSION_REMEMBER = True
 # Lock-out is django-axes' job (above), counted by username and real client address; allauth's
-# own failed-sign-in limit would answer first with a different page. Its limits on password
+# own sign-in limits would answer first with a different page, uncounted and unaudited. Its limits on password
 # reset e-mails stay (per address and per e-mail address).
-ACCOUNT_RATE_LIMITS = {"login_failed": False}
+ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": False}
 # A reset asked for an address no account has gets the same page and no e-mail.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Ketamine screening: "
