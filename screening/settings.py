@@ -261,8 +261,8 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "login"
 # The session's idle timeout applies to everyone (no "remember me").
 ACCOUNT_SESSION_REMEMBER = True
 # Lock-out is django-axes' job (above), counted by username and real client address; allauth's
-# own sign-in limits would answer first with a different page, uncounted and unaudited. Its limits on password
-# reset e-mails stay (per address and per e-mail address).
+# own sign-in limits would answer first with a different page, uncounted and unaudited. Its
+# limits on password-reset e-mails stay (per address and per e-mail address).
 ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": False}
 # A reset asked for an address no account has gets the same page and no e-mail.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
