@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_tasks",
@@ -93,7 +94,13 @@ INSTALLED_APPS = [
     "ninja",
     "csp",
     "axes",
+    # Sign-in, second factors and sessions (django-allauth): `screening.accounts`.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "screening.core",
+    "screening.accounts",
     "screening",
     "screening.api",
     "patients",
@@ -119,6 +126,12 @@ MIDDLEWARE = [
     # Before the login redirect: a form sent after the session ended is kept for the sign-in.
     "screening.core.held.HoldPostAcrossSignInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Records each signed-in session's device, address and last activity ("your sessions").
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Sessions end at their absolute lifetime; roles that need a second factor enrol first.
+    "screening.accounts.middleware.SessionLifetimeMiddleware",
+    "screening.accounts.middleware.SecondFactorEnrolmentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -216,12 +229,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Passwords known from breaches, from a local list (`screening.accounts.passwords`).
+    {"NAME": "screening.accounts.passwords.BreachedPasswordValidator"},
 ]
+# A file of breached passwords (SHA-1 hex lines, "Pwned Passwords" format, or plain text); unset,
+# only Django's list of 20,000 common passwords applies. There is no upper length limit below
+# Django's own (4096): 64-character passphrases are welcome, and nobody is made to change a
+# password on a schedule.
+BREACHED_PASSWORDS_FILE = env_str("BREACHED_PASSWORDS_FILE")
+# A password-reset link works once and for this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
 
 # django-axes first: it refuses locked-out sign-ins before a password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # allauth's own (it signs in the account a finished sign-in flow names).
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 # Sign-in throttling: 5 failed attempts for one username from one address lock that pair for
@@ -257,6 +281,58 @@ AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Accounts: sign-in, second factors, sessions (django-allauth, `screening.accounts`) ---
+# People sign in with a username; accounts are made by a user administrator's invitation,
+# never by signing up.
+ACCOUNT_ADAPTER = "screening.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "screening.accounts.forms.SignInForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_REDIRECT_URL = "login"
+# The session's idle timeout applies to everyone (no "remember me").
+ACCOUNT_SESSION_REMEMBER = True
+# Lock-out is django-axes' job (above), counted by username and real client address; allauth's
+# own sign-in limits would answer first with a different page, uncounted and unaudited. Its
+# limits on password-reset e-mails stay (per address and per e-mail address).
+ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": False}
+# A reset asked for an address no account has gets the same page and no e-mail.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Ketamine screening: "
+MFA_ADAPTER = "screening.accounts.adapter.SecondFactorAdapter"
+MFA_FORMS = {"authenticate": "screening.accounts.forms.SecondFactorForm"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Ketamine screening")
+# Recovery codes are shown once, when made; a lost set is replaced, never shown again.
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# WebAuthn needs HTTPS, except on localhost during development and the browser tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=DEBUG)
+# Roles whose members must enrol a second factor at their first sign-in before anything else:
+# every role unless the clinic says otherwise. With DEBUG (`make run`) nobody is forced, and
+# the demo users are offered enrolment instead. Values are role names: clinician, reviewer,
+# rule_admin, user_admin; "*" means every account, with or without a role.
+MFA_REQUIRED_ROLES = env_list(
+    "MFA_REQUIRED_ROLES", "" if DEBUG else "clinician,reviewer,rule_admin,user_admin,*"
+)
+# A signed-in session ends after this many hours whatever the activity (beside the idle
+# timeout below).
+SESSION_ABSOLUTE_LIFETIME = timedelta(hours=env_int("SESSION_ABSOLUTE_LIFETIME_HOURS", 12))
+USERSESSIONS_TRACK_ACTIVITY = True
+# An invitation link (a user administrator's invite) works once, for this many days.
+INVITATION_MAX_AGE = timedelta(days=env_int("INVITATION_MAX_AGE_DAYS", 7))
+# Outgoing e-mail (invitations, password resets): printed to the console unless EMAIL_HOST is set.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "screening@localhost")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

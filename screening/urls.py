@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include((clinic_urls.patient_urlpatterns, "patients"))),
     path("screenings/", include("screening.clinic.urls")),
     path("rules/", include("rules.urls")),
+    path("", include("screening.accounts.urls")),
+    path("people/", include("screening.accounts.admin_urls")),
     path("", include("screening.clinic.shell_urls")),
 ]
 

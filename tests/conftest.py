@@ -43,6 +43,14 @@ def _person(django_user_model, username: str, role: Role | None, **extra):
     return user
 
 
+@pytest.fixture(autouse=True)
+def _second_factor_optional(settings):
+    """Production requires every role to enrol a second factor at first sign-in
+    (`MFA_REQUIRED_ROLES`); the suite's people sign in with a password alone unless a test of
+    second factors asks otherwise (tests/accounts/)."""
+    settings.MFA_REQUIRED_ROLES = []
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _snapshot_reload_skips_triggers() -> Iterator[None]:
     """Reload the migrated snapshot past the database's immutability triggers.
@@ -107,6 +115,11 @@ def reviewer(django_user_model):
 @pytest.fixture
 def rule_admin(django_user_model):
     return _person(django_user_model, "avery", Role.RULE_ADMIN)
+
+
+@pytest.fixture
+def user_admin(django_user_model):
+    return _person(django_user_model, "uma", Role.USER_ADMIN)
 
 
 @pytest.fixture

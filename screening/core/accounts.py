@@ -50,6 +50,11 @@ class ActingUserMiddleware:
             _request.reset(token)
 
 
+def acting_request() -> HttpRequest | None:
+    """The request being served, or None (a command, a task)."""
+    return _request.get()
+
+
 def acting_user() -> User | None:
     """The signed-in user of the request being served, or None (a command, a task)."""
     request = _request.get()

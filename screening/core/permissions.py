@@ -30,6 +30,8 @@ class Role(models.TextChoices):
     CLINICIAN = "clinician", "Clinician"
     REVIEWER = "reviewer", "Reviewer"
     RULE_ADMIN = "rule_admin", "Rule admin"
+    # Created by migration `accounts.0001_user_admin_role`: manages accounts, nothing clinical.
+    USER_ADMIN = "user_admin", "User administrator"
 
 
 def roles_of(user: AnyUser) -> frozenset[str]:

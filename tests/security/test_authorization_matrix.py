@@ -32,18 +32,36 @@ OK = "allowed"  # 2xx, or a redirect that is not to the login page
 LOGIN = "login redirect"
 NOT_FOUND = 404  # the object exists but is not this user's (API tokens are personal)
 
-ROLES = ("anonymous", "clinician", "other_clinician", "reviewer", "rule_admin", "superuser")
+ROLES = (
+    "anonymous",
+    "clinician",
+    "other_clinician",
+    "reviewer",
+    "rule_admin",
+    "user_admin",
+    "superuser",
+)
 
 
 def expect(
-    anonymous, clinician, other_clinician, reviewer, rule_admin, superuser=None
+    anonymous, clinician, other_clinician, reviewer, rule_admin, superuser=None, *, user_admin=None
 ) -> dict[str, Any]:
     """One row. The superuser's outcome, unless given, is the most any role gets: allowed
-    wherever one role is, otherwise stopped by what stops everyone (the method, signing out)."""
+    wherever one role is, otherwise stopped by what stops everyone (the method, signing out).
+    The user administrator's, unless given, is what holding no clinical permission gets: what
+    the reviewer and the rule admin both get (their roles share no permission), else 403."""
     values = (anonymous, clinician, other_clinician, reviewer, rule_admin)
+    if user_admin is None:
+        user_admin = reviewer if reviewer == rule_admin else 403
     if superuser is None:
-        superuser = OK if OK in values else 405 if 405 in values else rule_admin
-    return dict(zip(ROLES, (*values, superuser), strict=True))
+        superuser = OK if OK in (*values, user_admin) else 405 if 405 in values else rule_admin
+    return dict(
+        zip(
+            ROLES,
+            (*values, user_admin, superuser),
+            strict=True,
+        )
+    )
 
 
 PUBLIC = expect(OK, OK, OK, OK, OK)
@@ -52,6 +70,9 @@ CLINICIANS = expect(LOGIN, OK, OK, 403, 403)
 READERS = expect(LOGIN, OK, OK, OK, 403)
 REVIEWERS = expect(LOGIN, 403, 403, OK, 403)
 RULE_ADMINS = expect(LOGIN, 403, 403, 403, OK)
+NO_FACTOR = expect(LOGIN, 404, 404, 404, 404)
+USER_ADMINS = expect(LOGIN, 403, 403, 403, 403, user_admin=OK)
+POST_ONLY = expect(LOGIN, 405, 405, 405, 405)
 
 #: URL name → method → expected outcome per role. POSTs carry `POST_DATA` or nothing: the check
 #: is whether the role gets past the door, not whether the form is valid.
@@ -64,6 +85,51 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "home": {"GET": SIGNED_IN},
     "favicon": {"GET": PUBLIC, "POST": expect(405, 405, 405, 405, 405)},
+    # allauth's names for signing in and out (its own views and templates reverse them).
+    "account_login": {"GET": PUBLIC},
+    "account_logout": {"GET": SIGNED_IN, "POST": expect(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)},
+    "account_inactive": {"GET": PUBLIC},
+    "account_reauthenticate": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "account_change_password": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    # Forgotten passwords: anyone may ask, and the answer never says whether the address exists.
+    "account_reset_password": {"GET": PUBLIC, "POST": PUBLIC},
+    "account_reset_password_done": {"GET": PUBLIC},
+    "account_reset_password_from_key": {"GET": PUBLIC, "POST": PUBLIC},
+    "account_reset_password_from_key_done": {"GET": PUBLIC},
+    # Second factors: each person manages their own; the code page is for a sign-in under way.
+    "mfa_index": {"GET": SIGNED_IN},
+    "mfa_authenticate": {
+        "GET": expect(LOGIN, OK, OK, OK, OK),
+        "POST": expect(LOGIN, OK, OK, OK, OK),
+    },
+    "mfa_reauthenticate": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "mfa_activate_totp": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    # Nothing to turn off or show (404) until the person has set up that factor.
+    "mfa_deactivate_totp": {"GET": NO_FACTOR, "POST": NO_FACTOR},
+    "mfa_view_recovery_codes": {"GET": NO_FACTOR},
+    "mfa_generate_recovery_codes": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "mfa_download_recovery_codes": {"GET": NO_FACTOR},
+    "mfa_list_webauthn": {"GET": SIGNED_IN},
+    "mfa_add_webauthn": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "mfa_reauthenticate_webauthn": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "mfa_remove_webauthn": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "mfa_edit_webauthn": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    # User administration: the user administrator only (and a superuser).
+    "accounts:user_list": {"GET": USER_ADMINS},
+    "accounts:user_invite": {"GET": USER_ADMINS, "POST": USER_ADMINS},
+    "accounts:user_detail": {"GET": USER_ADMINS},
+    "accounts:user_roles": {"GET": POST_ONLY, "POST": USER_ADMINS},
+    "accounts:user_deactivate": {"GET": POST_ONLY, "POST": USER_ADMINS},
+    "accounts:user_reactivate": {"GET": POST_ONLY, "POST": USER_ADMINS},
+    "accounts:user_mfa_reset": {"GET": POST_ONLY, "POST": USER_ADMINS},
+    # An invitation link is for someone not yet signed in; a wrong or used one is 410 Gone.
+    "accounts:invitation": {
+        "GET": expect(410, 410, 410, 410, 410),
+        "POST": expect(410, 410, 410, 410, 410),
+    },
+    # Each person's own signed-in sessions.
+    # (a POST names the session to end; naming none is 404)
+    "usersessions_list": {"GET": SIGNED_IN, "POST": NO_FACTOR},
     "api_tokens:list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "api_tokens:revoke": {
         "GET": expect(LOGIN, 405, 405, 405, 405),
@@ -135,7 +201,8 @@ API_READERS = expect(401, OK, OK, OK, 403)
 
 #: `METHOD /api/v1/path` → expected outcome per role (bearer tokens; no token for anonymous).
 API: dict[str, dict[str, Any]] = {
-    "POST /api/v1/screenings/evaluate": expect(401, OK, OK, OK, OK),
+    # Every clinical role may try the rules; the user administrator holds no clinical role.
+    "POST /api/v1/screenings/evaluate": expect(401, OK, OK, OK, OK, user_admin=403),
     "GET /api/v1/screenings": API_READERS,
     "GET /api/v1/screenings/{screening_uuid}": API_READERS,
     "GET /api/v1/screenings/{screening_uuid}/fhir": API_READERS,
@@ -269,6 +336,15 @@ class World:
 #: URL name → the reverse() arguments, from the world.
 ARGS: dict[str, Callable[[World], list[Any]]] = {
     "api_tokens:revoke": lambda w: [w.token.uuid],
+    "account_reset_password_from_key": lambda w: ["1", "set-password"],
+    "mfa_remove_webauthn": lambda w: [1],
+    "accounts:user_detail": lambda w: [w.people["other_clinician"].pk],
+    "accounts:user_roles": lambda w: [w.people["other_clinician"].pk],
+    "accounts:user_deactivate": lambda w: [w.people["other_clinician"].pk],
+    "accounts:user_reactivate": lambda w: [w.people["other_clinician"].pk],
+    "accounts:user_mfa_reset": lambda w: [w.people["other_clinician"].pk],
+    "accounts:invitation": lambda w: ["not-a-valid-invitation"],
+    "mfa_edit_webauthn": lambda w: [1],
     "patients:detail": lambda w: [w.patient.uuid],
     "patients:intake_new": lambda w: [w.patient.uuid],
     "patients:intake_edit": lambda w: [w.intake.uuid],
@@ -320,13 +396,16 @@ def fast_passwords(settings):
 
 
 @pytest.fixture
-def people(clinician, other_clinician, reviewer, rule_admin, superuser) -> dict[str, Any]:
+def people(
+    clinician, other_clinician, reviewer, rule_admin, user_admin, superuser
+) -> dict[str, Any]:
     return {
         "anonymous": None,
         "clinician": clinician,
         "other_clinician": other_clinician,
         "reviewer": reviewer,
         "rule_admin": rule_admin,
+        "user_admin": user_admin,
         "superuser": superuser,
     }
 
