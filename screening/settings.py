@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "screening.core",
     "screening",
     "screening.api",
+    "screening.ehr",
     "patients",
     "rules",
 ]

@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include((clinic_urls.patient_urlpatterns, "patients"))),
     path("screenings/", include("screening.clinic.urls")),
     path("rules/", include("rules.urls")),
+    path("", include("screening.ehr.urls")),
     path("", include("screening.clinic.shell_urls")),
 ]

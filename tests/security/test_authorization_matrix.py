@@ -76,6 +76,7 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "patients:detail": {"GET": READERS, "POST": expect(LOGIN, 405, 405, 405, 405)},
     "patients:intake_new": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "patients:intake_edit": {"GET": READERS, "POST": CLINICIANS},
+    "ehr:intake_from_ehr": {"GET": CLINICIANS, "POST": CLINICIANS},
     # screenings
     "screening:detail": {"GET": READERS},
     "screening:acknowledge": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
@@ -142,6 +143,7 @@ API: dict[str, dict[str, Any]] = {
     "GET /api/v1/intakes/{intake_uuid}": API_READERS,
     "PUT /api/v1/intakes/{intake_uuid}": API_CLINICIANS,
     "POST /api/v1/intakes/{intake_uuid}/screenings": API_CLINICIANS,
+    "POST /api/v1/intakes/from-fhir": API_CLINICIANS,
 }
 
 
@@ -262,6 +264,7 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "api_tokens:revoke": lambda w: [w.token.uuid],
     "patients:detail": lambda w: [w.patient.uuid],
     "patients:intake_new": lambda w: [w.patient.uuid],
+    "ehr:intake_from_ehr": lambda w: [w.patient.uuid],
     "patients:intake_edit": lambda w: [w.intake.uuid],
     "patients:intake_autosave": lambda w: [w.intake.uuid],
     "screening:detail": lambda w: [w.screening.uuid],
@@ -294,6 +297,7 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
 
 #: Form data for POSTs whose view answers an invalid form with 400.
 POST_DATA: dict[str, dict[str, str]] = {
+    "ehr:intake_from_ehr": {"bundle_text": '{"resourceType": "Bundle", "type": "collection"}'},
     "screening:amend": {"reason": "Blood pressure was mistyped"},
     "patients:intake_autosave": {"version": "1", "phq9_total": "19"},
     "screening:acknowledge": {"reason": "Rechecked: 128/82"},
@@ -389,6 +393,11 @@ def _api_call(world: World, operation: str) -> tuple[str, str, Any]:
             "given_names": "Alex",
             "date_of_birth": "1984-03-01",
             "sex_at_birth": "female",
+        }
+    elif template.endswith("/from-fhir"):
+        body = {
+            "patient": str(world.patient.uuid),
+            "bundle": {"resourceType": "Bundle", "type": "collection"},
         }
     elif method == "PUT":
         body = {"version": world.intake.version, "answers": {"phq9_total": 19}}
