@@ -6,7 +6,7 @@ app_name = "ehr"
 
 urlpatterns = [
     path(
-        "patients/<uuid:patient_uuid>/intakes/from-ehr/",
+        "patients/<uuid:patient_uuid>/intakes/ehr/",
         views.intake_from_ehr,
         name="intake_from_ehr",
     ),
