@@ -56,11 +56,12 @@ DISPOSITIONS = {
     ),
 }
 
+# Screening words, never a decision: "meets screening criteria", not "indicated".
 CONDITION_STATUSES = {
-    "indicated": Label("Indicated", "success"),
-    "possible": Label("Possible", "info"),
-    "not_indicated": Label("Not indicated", "secondary"),
-    "undetermined": Label("Undetermined", "warning"),
+    "indicated": Label("Meets screening criteria", "success"),
+    "possible": Label("Criteria partly met", "info"),
+    "not_indicated": Label("Not met", "secondary"),
+    "undetermined": Label("Cannot tell yet", "warning"),
 }
 
 SEVERITIES = {

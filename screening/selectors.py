@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
+from patients.models import Intake
+from patients.selectors import drafts_of
 from rules.models import RuleSetVersion
-from screening.core.pagination import Key, aware_datetime
+from screening.core.pagination import Key, KeysetPaginator, Page, aware_datetime, day_start
 from screening.core.permissions import has_perm
 from screening.models import Screening
 
 #: Screening lists page by (run_at, id): the index every list of screenings leads with.
 RUN_KEYS = (Key("run_at", aware_datetime), Key("id", int))
+#: Draft intakes page by when they were last saved.
+DRAFT_KEYS = (Key("updated_at", aware_datetime), Key("id", int))
+#: Rows on a page of the clinician's worklist.
+WORKLIST_PAGE_SIZE = 25
 
 
 def screenings_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Screening]:
@@ -49,3 +57,48 @@ def stale_pending_of(user: User) -> QuerySet[Screening]:
         .exclude(ruleset_version__status=RuleSetVersion.Status.PUBLISHED)
         .order_by("-run_at")
     )
+
+
+# --- the clinician's worklist -----------------------------------------------------------------
+
+
+def awaiting_sign_off_of(user: User) -> QuerySet[Screening]:
+    """Results this clinician ran that await sign-off."""
+    return screenings_visible_to(user).filter(run_by=user, status=Screening.Status.UNSIGNED)
+
+
+def screenings_run_by(
+    user: User,
+    *,
+    status: str = "",
+    ran_from: datetime.date | None = None,
+    ran_to: datetime.date | None = None,
+) -> QuerySet[Screening]:
+    """Every screening this clinician ran, narrowed by status and by the days it ran on."""
+    rows = screenings_visible_to(user).filter(run_by=user)
+    if status:
+        rows = rows.filter(status=status)
+    if ran_from:
+        rows = rows.filter(run_at__gte=day_start(ran_from))
+    if ran_to:
+        rows = rows.filter(run_at__lt=day_start(ran_to, days=1))
+    return rows
+
+
+def drafts_to_finish_of(user: User) -> QuerySet[Intake]:
+    """The draft intakes this clinician is working on: those they started or last saved, less
+    those already run (a run's result awaiting sign-off is in `awaiting_sign_off_of`; an edit
+    after the run supersedes that result and brings the draft back here)."""
+    ran = Screening.objects.filter(intake=OuterRef("pk"), status=Screening.Status.UNSIGNED)
+    return drafts_of(user).exclude(Exists(ran)).select_related("patient")
+
+
+def screenings_page(rows: QuerySet[Screening], cursor: str = "") -> Page[Screening]:
+    """A worklist page of screenings, newest run first (raises `InvalidCursor`)."""
+    paginator = KeysetPaginator[Screening](*RUN_KEYS, size=WORKLIST_PAGE_SIZE)
+    return paginator.page(rows.defer("facts", "rule_texts"), cursor)
+
+
+def drafts_page(rows: QuerySet[Intake], cursor: str = "") -> Page[Intake]:
+    """A worklist page of draft intakes, last saved first (raises `InvalidCursor`)."""
+    return KeysetPaginator[Intake](*DRAFT_KEYS, size=WORKLIST_PAGE_SIZE).page(rows, cursor)

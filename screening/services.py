@@ -378,9 +378,9 @@ def flag_review(
         screening = _lock_open(screening)
         flag = screening.outcome.flag(rule_id)
         if flag is None:
-            raise ServiceError(f"{rule_id} is not a flag of this screening.")
+            raise ServiceError("That flag did not fire in this screening.")
         if flag.severity == "info":
-            raise ServiceError(f"{rule_id} is for information and needs no acknowledgement.")
+            raise ServiceError(f"“{flag.title}” is for information and needs no acknowledgement.")
         expected = (
             FlagReview.Kind.OVERRIDDEN
             if flag.severity in MUST_OVERRIDE
@@ -395,7 +395,7 @@ def flag_review(
             raise ServiceError(f"A {flag.severity} flag is {verb}.")
         current = screening.reviews.select_related("reviewed_by").filter(rule_id=rule_id).first()
         if seen is not None and seen != review_seen(current):
-            raise ConflictError(_reviewed_meanwhile(rule_id, current))
+            raise ConflictError(_reviewed_meanwhile(flag.title, current))
         review, created = FlagReview.objects.update_or_create(
             screening=screening,
             rule_id=rule_id,
@@ -484,7 +484,7 @@ def screening_sign(
         screening = _lock_open(screening)
         pending = pending_flags(screening)
         if pending:
-            names = ", ".join(f.rule for f in pending)
+            names = ", ".join(f"“{f.title}”" for f in pending)
             raise ServiceError(f"Handle every flag before signing: {names} still open.")
         required = sign_off(screening)
         stale_reason = stale_reason.strip() if required.stale else ""
@@ -605,11 +605,12 @@ def _lock_open(screening: Screening) -> Screening:
     return current
 
 
-def _reviewed_meanwhile(rule_id: str, current: FlagReview | None) -> str:
+def _reviewed_meanwhile(title: str, current: FlagReview | None) -> str:
+    """Said by the flag's title: messages reach people, who know flags by their titles."""
     if current is None:
-        return f"The review of {rule_id} changed after you opened this page: reload it."
+        return f"The review of “{title}” changed after you opened this page: reload it."
     return (
-        f"{rule_id} was {current.kind} by {current.reviewed_by.get_username()} after you opened "
+        f"“{title}” was {current.kind} by {current.reviewed_by.get_username()} after you opened "
         "this page. Your reason was not saved: read theirs, then revise it if you need to."
     )
 

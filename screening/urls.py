@@ -4,6 +4,9 @@ from django.urls import include, path
 from screening.api import api as screening_api
 from screening.clinic import urls as clinic_urls
 
+# The 403 page names the roles a page is for, and never another refusal's text.
+handler403 = "screening.core.views.permission_denied"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", screening_api.urls()),

@@ -27,6 +27,7 @@ from rules.engine.parser import (
     parse,
 )
 from rules.engine.partial import Possible, SetInPart, candidates, explain_possible
+from rules.engine.reasons import Reason
 from rules.engine.schema import DEFINITIONS, FACTS, KNOWN_IN_PART, FactType, all_names
 
 Values = Mapping[str, Any]
@@ -112,7 +113,7 @@ class _Leaf(Expr):
         return {source_of(f) for f in self.facts if _open(values[f])}
 
     def _unknown(self, values: Values) -> list[str]:
-        return [f"{source_of(f)} not recorded" for f in self.facts if values[f] is None]
+        return [str(Reason("unrecorded", source_of(f))) for f in self.facts if values[f] is None]
 
 
 class _OneFact(_Leaf):
@@ -151,7 +152,7 @@ class FactIs(_OneFact):
         self.eval = operator.itemgetter(fact)
 
     def reasons_for(self, value: Any) -> list[str]:
-        return [f"{self.fact} = {show(value)}"]
+        return [str(Reason("value", self.fact, show(value)))]
 
 
 class FactCompare(_OneFact):
@@ -183,8 +184,8 @@ class FactCompare(_OneFact):
             return [explain_possible(self.fact, value, (self.constant,), FACTS[self.fact].values)]
         op = self.op if self.test(value, self.constant) else _NEGATED[self.op]
         if op == "=":
-            return [f"{self.fact} = {show(value)}"]
-        return [f"{self.fact} = {show(value)} ({op} {show(self.constant)})"]
+            return [str(Reason("value", self.fact, show(value)))]
+        return [str(Reason("compared", self.fact, show(value), op, (show(self.constant),)))]
 
 
 class FactsCompare(_Leaf):
@@ -216,20 +217,18 @@ class FactsCompare(_Leaf):
         if a is None or b is None:
             return self._unknown(values)
         outcome = self.eval(values)
-        if outcome is None:
-            return [f"{self.left} = {show(a)}, {self.right} = {show(b)}"]
-        op = self.op if outcome else _NEGATED[self.op]
-        return [f"{self.left} = {show(a)} ({op} {self.right} = {show(b)})"]
+        op = "" if outcome is None else self.op if outcome else _NEGATED[self.op]
+        return [str(Reason("facts", self.left, show(a), op, (self.right, show(b))))]
 
 
 class FactIn(_OneFact):
     """`current_mood_episode in ("manic", "mixed")`."""
 
-    __slots__ = ("choices", "label")
+    __slots__ = ("choices", "listed")
 
     def __init__(self, fact: str, choices: tuple[Any, ...], negated: bool) -> None:
         self.fact, self.choices, self.said = fact, frozenset(choices), {}
-        self.label = ", ".join(show(c) for c in choices)
+        self.listed = tuple(show(c) for c in choices)
         self.facts = (fact,)
         members = self.choices
 
@@ -250,8 +249,8 @@ class FactIn(_OneFact):
     def reasons_for(self, value: Any) -> list[str]:
         if isinstance(value, Possible):
             return [explain_possible(self.fact, value, self.choices, FACTS[self.fact].values)]
-        inside = value in self.choices
-        return [f"{self.fact} = {show(value)} ({'in' if inside else 'not in'} {self.label})"]
+        op = "in" if value in self.choices else "not in"
+        return [str(Reason("listed", self.fact, show(value), op, self.listed))]
 
 
 class SetHas(_OneFact):
@@ -262,7 +261,10 @@ class SetHas(_OneFact):
     def __init__(self, fact: str, member: str, negated: bool) -> None:
         self.fact, self.member, self.said = fact, member, {}
         self.facts = (fact,)
-        self.reasons = ([f"{fact} does not include {member}"], [f"{fact} includes {member}"])
+        self.reasons = (
+            [str(Reason("member", fact, member, "does not include"))],
+            [str(Reason("member", fact, member, "includes"))],
+        )
 
         def evaluate(values: Values) -> Truth:
             value = values[fact]
@@ -279,7 +281,7 @@ class SetHas(_OneFact):
         if isinstance(value, SetInPart):
             has = value.has(self.member)
             if has is None:
-                return [f"{self.fact}: {self.member} not recorded ({value})"]
+                return [str(Reason("unrecorded", self.fact))]  # this member is not recorded
             return self.reasons[has]
         return self.reasons[self.member in value]
 

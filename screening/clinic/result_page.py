@@ -25,6 +25,7 @@ from screening.clinic.forms import (
 from screening.core.permissions import has_perm
 from screening.labels import SEVERITIES, condition_label, disposition_label, status_colour
 from screening.models import FlagReview, Screening
+from screening.prose import because_list, fact_words
 from screening.reevaluation import screening_reevaluate
 from screening.selectors import screenings_visible_to
 
@@ -35,10 +36,14 @@ FLAG_FORMS: dict[str, type[FlagReviewForm]] = {
     "review": AcknowledgeForm,
 }
 
-#: Missing facts that are not an intake column of the same name.
-FACT_LABELS = {
-    "cssrs": "C-SSRS screener answers",
-    "antidepressant_trials": "antidepressant trials in the current episode",
+#: Missing information is grouped by the most severe kind of rule it leaves undecided, in this
+#: order: what a stop or urgent rule needs comes first.
+MISSING_GROUPS = {
+    "stop": "Needed to check for contraindications (stop rules)",
+    "urgent": "Needed by urgent safety rules",
+    "review": "Needed by rules that ask for a clinician's review",
+    "info": "Needed by information rules",
+    "indication": "Needed to screen the conditions",
 }
 
 
@@ -54,7 +59,7 @@ def result_page_context(
     the sign or amend form, carry what a clinician just sent with its errors)."""
     is_clinician = has_perm(user, "screening.add_flagreview")
     is_open = screening.status == Screening.Status.UNSIGNED
-    outcome, texts, facts = screening.outcome, screening.rule_texts, screening.facts
+    outcome, facts = screening.outcome, screening.facts
     reviews = {
         r.rule_id: r
         for r in screening.reviews.select_related("reviewed_by", "carried_from__screening")
@@ -109,20 +114,16 @@ def result_page_context(
         else [],
         "urgent_flags": [f for f in outcome.flags if f.severity == "urgent"],
         "disposition": disposition_label(screening.disposition),
-        "conditions": [
-            {
-                **asdict(indication),
-                "name": texts.get(indication.rule, {}).get("title") or indication.condition,
-                "evidence": texts.get(indication.rule, {}).get("evidence", ""),
-                "label": condition_label(indication.status),
-            }
-            for indication in outcome.indications
-        ],
+        "conditions": conditions_of(screening),
         "flag_groups": flag_groups,
+        "links": {
+            "patient": has_perm(user, "patients.view_patient"),
+            "intake": has_perm(user, "patients.view_intake"),
+            "intake_editable": links_to_intake,
+        },
         "missing": missing,
-        "incomplete_reasons": [
-            (_fact_label(fact), reason) for fact, reason in screening.incomplete_reasons.items()
-        ],
+        "missing_groups": missing_groups_of(screening, missing),
+        "incomplete_reasons": incomplete_reasons_of(screening),
         "intake_url_for_missing": intake if links_to_intake else None,
         "pending": pending,
         "can_sign": can_act and not pending,
@@ -145,6 +146,48 @@ def sign_form_for(
         reasons_for=required.reasons_for,
         labels={row["fact"]: row["label"] for row in missing},
     )
+
+
+def conditions_of(screening: Screening) -> list[dict[str, Any]]:
+    """The eight conditions, each with its rule's title and evidence as stored, its status in
+    words and its reasons in prose."""
+    texts = screening.rule_texts
+    return [
+        {
+            **asdict(indication),
+            "name": texts.get(indication.rule, {}).get("title") or indication.condition,
+            "evidence": texts.get(indication.rule, {}).get("evidence", ""),
+            "label": condition_label(indication.status),
+            "because": because_list(indication.because),
+        }
+        for indication in screening.outcome.indications
+    ]
+
+
+def flag_groups_of(screening: Screening, reviews: dict[str, FlagReview]) -> list[dict[str, Any]]:
+    """Fired flags by severity with their reviews, to read (no forms)."""
+    return _flag_groups(screening, reviews, can_review=False, bound={})
+
+
+def missing_groups_of(
+    screening: Screening, missing: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Missing information grouped by the most severe rule it leaves undecided (`MISSING_GROUPS`
+    order: stop and urgent first)."""
+    rows = missing_rows(screening) if missing is None else missing
+    return [
+        {"key": key, "title": title, "rows": in_group}
+        for key, title in MISSING_GROUPS.items()
+        if (in_group := [row for row in rows if row["group"] == key])
+    ]
+
+
+def incomplete_reasons_of(screening: Screening) -> list[tuple[str, str]]:
+    """Why missing information could not be obtained, as (question, reason) pairs."""
+    return [
+        ("all missing information" if fact == "*" else _fact_label(fact), reason)
+        for fact, reason in screening.incomplete_reasons.items()
+    ]
 
 
 def missing_rows(screening: Screening) -> list[dict[str, Any]]:
@@ -175,7 +218,14 @@ def _flag_groups(
                 form = bound.get(flag.rule)
                 if not isinstance(form, FLAG_FORMS[severity]):
                     form = _review_form(screening, flag.rule, review)
-            flags.append({**asdict(flag), "review": review, "form": form})
+            flags.append(
+                {
+                    **asdict(flag),
+                    "because": because_list(flag.because),
+                    "review": review,
+                    "form": form,
+                }
+            )
         if flags:
             groups.append({"severity": severity, "label": label, "flags": flags})
     return groups
@@ -192,16 +242,33 @@ def _review_form(screening: Screening, rule_id: str, review: FlagReview | None) 
 
 
 def _missing_row(item: Missing, texts: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    """One missing fact: the intake question's wording, the field it links to, the rules it
+    leaves undecided (most severe first) and the group of the most severe of them."""
     fact = item.fact
+    order = list(MISSING_GROUPS)
+    rules = sorted(
+        (
+            {
+                "id": rule_id,
+                "title": texts.get(rule_id, {}).get("title", "") or rule_id,
+                "group": _rule_group(texts.get(rule_id, {})),
+            }
+            for rule_id in item.needed_by
+        ),
+        key=lambda rule: order.index(rule["group"]),
+    )
     return {
         "fact": fact,
         "label": _fact_label(fact),
         "anchor": _intake_anchor(fact, facts),
-        "rules": [
-            {"id": rule_id, "title": texts.get(rule_id, {}).get("title", "")}
-            for rule_id in item.needed_by
-        ],
+        "rules": rules,
+        "group": rules[0]["group"] if rules else "indication",
     }
+
+
+def _rule_group(text: dict[str, Any]) -> str:
+    severity = text.get("severity") or ""
+    return severity if severity in MISSING_GROUPS else "indication"
 
 
 def _intake_anchor(fact: str, facts: dict[str, Any]) -> str:
@@ -220,13 +287,8 @@ def _intake_anchor(fact: str, facts: dict[str, Any]) -> str:
 
 
 def _fact_label(fact: str) -> str:
-    return FACT_LABELS.get(fact) or _intake_label(fact)
-
-
-def _intake_label(fact: str) -> str:
-    if fact in INTAKE_FIELDS:
-        return str(getattr(Intake._meta.get_field(fact), "verbose_name", fact))
-    return fact.replace("_", " ")
+    """The intake's question for `fact`, as the form words it (`screening.prose`)."""
+    return fact_words(fact).label
 
 
 def _choice_label(choices: Any, value: object) -> str:

@@ -1,4 +1,4 @@
-"""The web shell: sign in, sign out and the home page.
+"""The web shell: sign in, sign out, the home page and the site's icon.
 
 These names stay un-namespaced because settings refer to them (`LOGIN_URL = "login"`,
 `LOGIN_REDIRECT_URL = "home"`, `LOGOUT_REDIRECT_URL = "login"`).
@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from screening.clinic import views
-from screening.core.views import session_keepalive
+from screening.core.views import favicon, session_keepalive
 
 urlpatterns = [
     path(
@@ -24,5 +24,6 @@ urlpatterns = [
     # page) instead of bouncing through login?next=/logout/, which would end on a GET (405).
     path("logout/", login_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path("session/keepalive/", session_keepalive, name="session_keepalive"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", views.home, name="home"),
 ]

@@ -9,13 +9,15 @@ URL and URL name stays where it was while `patients` imports nothing of the scre
 from django.urls import include, path
 
 from patients import urls as patient_urls
-from screening.clinic import intake_views, views
+from screening.clinic import intake_views, views, worklist
 from screening.clinic.forms import AcknowledgeForm, OverrideForm
 
 app_name = "screening"
 
 urlpatterns = [
+    path("mine/", worklist.worklist, name="worklist"),
     path("<uuid:screening_uuid>/", views.screening_detail, name="detail"),
+    path("<uuid:screening_uuid>/pdf/", views.screening_pdf, name="pdf"),
     path(
         "<uuid:screening_uuid>/flags/<str:rule_id>/acknowledge/",
         views.flag_review,

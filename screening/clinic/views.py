@@ -11,25 +11,31 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from patients.selectors import drafts_of
 from screening import services
+from screening.clinic import chart_pdf
 from screening.clinic.forms import AmendForm, FlagReviewForm
 from screening.clinic.result_page import missing_rows, result_page_context, sign_form_for
-from screening.core.audit import audit_view
+from screening.core.audit import audit_record, audit_view
 from screening.core.errors import InputInvalid, ServiceError
 from screening.core.http import SignedInRequest
 from screening.core.permissions import Role, has_perm, permission_required, roles_of
 from screening.labels import screening_row
-from screening.selectors import recent_screenings_of, screening_for, stale_pending_of
+from screening.selectors import (
+    drafts_to_finish_of,
+    recent_screenings_of,
+    screening_for,
+    stale_pending_of,
+)
 
 DETAIL_TEMPLATE = "screening/screening_detail.html"
 
 
 def home(request: SignedInRequest) -> HttpResponse:
     """Who is signed in, and what each of their roles does in the product; for clinicians, their
-    recent screenings and the draft intakes they are working on."""
+    recent screenings and the draft intakes they are working on (not those already run), with
+    links to their whole worklist."""
     held = roles_of(request.user)
     role_labels = [label for value, label in Role.choices if value in held]
     context: dict[str, Any] = {"role_labels": role_labels}
@@ -37,7 +43,7 @@ def home(request: SignedInRequest) -> HttpResponse:
         context["recent_screenings"] = [
             screening_row(screening) for screening in recent_screenings_of(request.user)
         ]
-        context["drafts"] = drafts_of(request.user)[:20]
+        context["drafts"] = drafts_to_finish_of(request.user)[:20]
         context["stale_pending"] = list(stale_pending_of(request.user)[:50])
     return render(request, "screening/home.html", context)
 
@@ -80,7 +86,8 @@ def flag_review(
         except ServiceError as error:
             messages.error(request, f"Not saved: {error}")
         else:
-            messages.success(request, f"{rule_id} {form.done}.")
+            flag = screening.outcome.flag(rule_id)
+            messages.success(request, f"“{flag.title if flag else rule_id}” {form.done}.")
         return redirect("screening:detail", screening.uuid)
     context = result_page_context(request.user, screening, bound={rule_id: form})
     shown = any(flag["form"] is form for group in context["flag_groups"] for flag in group["flags"])
@@ -167,3 +174,21 @@ def screening_rerun(request: SignedInRequest, screening_uuid: object) -> HttpRes
         "again for the same reasons were carried forward; any others need a fresh review.",
     )
     return redirect("screening:detail", rerun.uuid)
+
+
+@require_safe
+@permission_required("screening.view_screening")
+def screening_pdf(request: HttpRequest, screening_uuid: object) -> HttpResponse:
+    """The screening as a PDF for the chart, from its stored snapshot. The download is an audit
+    event; the file is named by the screening's UUID, never by the patient."""
+    screening = screening_for(request.user, screening_uuid)
+    pdf = chart_pdf.screening_pdf(screening)
+    audit_record(
+        actor=request.user,
+        action="export.pdf",
+        target=screening,
+        detail={"status": screening.status, "bytes": len(pdf)},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="screening-{screening.uuid}.pdf"'
+    return response

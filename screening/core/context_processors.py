@@ -20,6 +20,7 @@ def roles(request: HttpRequest) -> dict[str, Any]:
     if user is None:
         return {
             "user_roles": frozenset(),
+            "user_role_labels": [],
             "is_clinician": False,
             "is_reviewer": False,
             "is_rule_admin": False,
@@ -27,6 +28,7 @@ def roles(request: HttpRequest) -> dict[str, Any]:
     held = roles_of(user)
     return {
         "user_roles": held,
+        "user_role_labels": [role.label for role in Role if role.value in held],
         "is_clinician": Role.CLINICIAN.value in held,
         "is_reviewer": Role.REVIEWER.value in held,
         "is_rule_admin": Role.RULE_ADMIN.value in held,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest
@@ -55,15 +55,46 @@ def require_perm(user: AnyUser, perm: str, message: str = "") -> None:
         raise PermissionDenied(message or "Your role does not give access to this.")
 
 
+def roles_holding(perm: str) -> list[str]:
+    """The labels of the roles whose group holds `perm` (`app_label.codename`), in `Role`'s
+    order: what a refused person is told they would need."""
+    app_label, codename = perm.split(".", 1)
+    names = set(
+        Group.objects.filter(
+            name__in=Role.values,
+            permissions__content_type__app_label=app_label,
+            permissions__codename=codename,
+        ).values_list("name", flat=True)
+    )
+    return [role.label for role in Role if role.value in names]
+
+
+class RoleRequired(PermissionDenied):
+    """A page refused for want of a role: its message names the roles that open the page, in
+    plain words, and is the only refusal text the 403 page shows (`screening.core.views`)."""
+
+    def __init__(self, perm: str) -> None:
+        roles = [f"{label.lower()}s" for label in roles_holding(perm)]
+        if not roles:
+            sentence = "No role opens this page; your system administrator can tell you who may."
+        else:
+            if len(roles) > 1:
+                roles = [", ".join(roles[:-1]) + " and " + roles[-1]]
+            sentence = f"This page is for {roles[0]}; your role does not give access to it."
+        super().__init__(sentence)
+
+
 def permission_required(perm: str) -> Callable[[View], View]:
-    """Allow the view only to users holding `perm` (403 otherwise; login is already required
-    for every page by LoginRequiredMiddleware). The permission is kept on the view as
-    `required_permission`, so tests can list what every page asks for."""
+    """Allow the view only to users holding `perm` (403 otherwise, with a sentence naming the
+    roles that would open it; login is already required for every page by
+    LoginRequiredMiddleware). The permission is kept on the view as `required_permission`, so
+    tests can list what every page asks for."""
 
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            require_perm(request.user, perm, "Your role does not give access to this page.")
+            if not has_perm(request.user, perm):
+                raise RoleRequired(perm)
             return view(request, *args, **kwargs)
 
         wrapper.required_permission = perm  # type: ignore[attr-defined]

@@ -1,11 +1,22 @@
-"""The platform's one page of its own: keeping a signed-in session alive."""
+"""The platform's own answers: keeping a signed-in session alive, the site's icon, and the
+403 page."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_POST
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    HttpRequest,
+    HttpResponseForbidden,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.template import loader
+from django.templatetags.static import static
+from django.views.decorators.http import require_POST, require_safe
+
+from screening.core.permissions import RoleRequired
 
 
 @require_POST
@@ -20,3 +31,19 @@ def session_keepalive(request: HttpRequest) -> JsonResponse:
             status=401,
         )
     return JsonResponse({"expires_in": settings.SESSION_COOKIE_AGE})
+
+
+@require_safe
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """`/favicon.ico`, which browsers and tools ask for on their own: the static icon (pages
+    name it in base.html)."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
+
+
+def permission_denied(request: HttpRequest, exception: PermissionDenied) -> HttpResponseForbidden:
+    """The 403 page (`handler403`), in the site's layout. It says which roles open the page when
+    the refusal is a `RoleRequired`; any other refusal's text stays out of the page, since it
+    could quote a record (Django's own 403 view would show it)."""
+    reason = str(exception) if isinstance(exception, RoleRequired) else ""
+    return HttpResponseForbidden(loader.render_to_string("403.html", {"reason": reason}, request))

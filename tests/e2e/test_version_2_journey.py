@@ -54,7 +54,11 @@ def test_an_intake_answered_with_the_new_questions_shows_rev_bladder_and_info_re
     for fact in VERSION_2_QUESTIONS:
         link = missing.locator(f"#missing-{fact}").get_by_test_id("missing-link")
         expect(link).to_have_attribute("href", re.compile(rf"/intakes/{UUID}/#id_{fact}$"))
-    expect(missing.locator("#missing-bp_rise_serious_hazard")).to_contain_text("STOP-BP-HAZARD")
+    expect(missing.locator("#missing-bp_rise_serious_hazard")).to_contain_text(
+        "Condition in which a rise in blood pressure would be a serious hazard"
+    )
+    # What a stop rule needs comes first.
+    expect(missing.locator("section").first).to_have_id("missing-stop")
     page.screenshot(path=artifacts_dir / "v2-intake-without-new-questions.png", full_page=True)
 
     # The link leads to the question in the form.
@@ -79,11 +83,11 @@ def test_an_intake_answered_with_the_new_questions_shows_rev_bladder_and_info_re
     expect(page.locator("#screening-header")).to_contain_text("ketamine, version 2")
     bladder = page.locator("#flag-REV-BLADDER")
     expect(bladder).to_contain_text("Bladder symptoms or cystitis")
-    expect(bladder).to_contain_text("bladder_symptoms_or_cystitis = true")
+    expect(bladder).to_contain_text("Bladder symptoms or cystitis: yes")
     expect(bladder).to_contain_text(f"Source: {BLADDER_SOURCE}")
     rems = page.locator("#flag-INFO-REMS")
     expect(rems).to_contain_text("SPRAVATO REMS")
-    expect(rems).to_contain_text("planned_formulation = esketamine_nasal")
+    expect(rems).to_contain_text("Planned ketamine formulation: esketamine nasal spray")
     expect(rems).to_contain_text(f"Source: {REMS_SOURCE}")
     expect(page.locator("#missing")).to_contain_text("Nothing missing")
     page.screenshot(path=artifacts_dir / "v2-rev-bladder-info-rems.png", full_page=True)

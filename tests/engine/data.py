@@ -67,3 +67,65 @@ def vignette_v2(name: str) -> dict[str, Any]:
 
 def vignette_v2_names() -> list[str]:
     return sorted(path.stem for path in VIGNETTES_V2.glob("*.json"))
+
+
+#: The C-SSRS screener's answers (data dictionary).
+CSSRS_ANSWERS = (
+    "wish_dead",
+    "active_thoughts",
+    "method",
+    "intent",
+    "plan",
+    "behavior_past_3_months",
+    "behavior_lifetime",
+)
+
+
+def sample_documents(count: int, seed: int = 15) -> list[dict[str, Any]]:
+    """`count` valid facts documents with every input fact present (a random allowed value) or
+    not recorded, at random but the same on every run: enough to make every rule of the
+    default rule sets fire, fail and stay open, and so write every shape of explanation."""
+    import random
+
+    from rules.engine import FACTS, FactsInvalid, validate_facts
+
+    rng = random.Random(seed)
+    documents: list[dict[str, Any]] = []
+    derived = {"failed_adequate_antidepressant_trials", "suicide_risk"}
+    derived |= {"acute_suicidal_ideation_or_behavior"}
+    while len(documents) < count:
+        document: dict[str, Any] = {}
+        for name, fact_type in FACTS.items():
+            if name in derived or rng.random() < 0.3:
+                continue
+            if fact_type.kind == "boolean":
+                document[name] = rng.random() < 0.5
+            elif fact_type.kind == "enum":
+                document[name] = rng.choice(fact_type.values)
+            elif fact_type.kind == "set":
+                document[name] = rng.sample(fact_type.values, rng.randint(0, 2))
+            else:
+                low, high = int(fact_type.minimum or 0), int(fact_type.maximum or 100)
+                document[name] = rng.choice([low, high, rng.randint(low, high)])
+        if rng.random() < 0.7:
+            document["cssrs"] = {
+                name: rng.random() < 0.3 for name in CSSRS_ANSWERS if rng.random() < 0.8
+            }
+            if document["cssrs"].get("active_thoughts") is False:
+                for name in ("method", "intent", "plan"):
+                    document["cssrs"].pop(name, None)
+        if rng.random() < 0.7:
+            document["antidepressant_trials"] = [
+                {
+                    "drug": "sertraline",
+                    "weeks_at_adequate_dose": rng.choice([4, 8]),
+                    "outcome": rng.choice(["no_response", "partial_response", "response"]),
+                }
+                for _ in range(rng.randint(0, 3))
+            ]
+        try:
+            validate_facts(document, today=TODAY)
+        except FactsInvalid:
+            continue
+        documents.append(document)
+    return documents

@@ -212,7 +212,8 @@ def test_two_acknowledgements_of_one_flag_store_one_review_and_refuse_the_other(
 
     review, refused = one_wins(outcomes, ConflictError)
     assert str(refused) == (
-        f"{REVIEW} was acknowledged by {review.reviewed_by.username} after you opened this page. "
+        f"“Elevated blood pressure” was acknowledged by {review.reviewed_by.username} after "
+        "you opened this page. "
         "Your reason was not saved: read theirs, then revise it if you need to."
     )
     stored = FlagReview.objects.get(screening=screening, rule_id=REVIEW)
@@ -236,8 +237,9 @@ def test_two_sessions_acknowledging_one_flag_show_the_loser_the_other_review(
 
     assert [r.status_code for r in responses] == [302, 302]
     said = sorted(messages_of(r)[0] for r in responses)
-    assert said[0].startswith(f"Not saved: {REVIEW} was acknowledged by ")
-    assert said[1] == f"{REVIEW} acknowledged."
+    # Messages name the flag by its title, never its rule ID.
+    assert said[0].startswith("Not saved: “Elevated blood pressure” was acknowledged by ")
+    assert said[1] == "“Elevated blood pressure” acknowledged."
     assert FlagReview.objects.filter(screening=screening).count() == 1
     assert_audit_chain_intact()
 

@@ -123,7 +123,7 @@ def test_a_clinician_cannot_sign_with_an_unacknowledged_review_flag(clinician):
     patient = make_patient(created_by=clinician, born=date(2010, 1, 1))
     screening = run(make_intake(patient=patient, by=clinician), clinician)
     assert [f.rule for f in pending_flags(screening)] == ["REV-PEDIATRIC"]
-    with pytest.raises(ServiceError, match="REV-PEDIATRIC still open"):
+    with pytest.raises(ServiceError, match="“Under 18” still open"):
         screening_sign(screening=screening, user=clinician)
     flag_acknowledge(
         screening=screening, rule_id="REV-PEDIATRIC", user=clinician, reason="Specialist agreed"

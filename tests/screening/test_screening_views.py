@@ -59,6 +59,11 @@ def section(html, element_id):
     return " ".join(html[start : html.index(f"</{tag}>", start)].split())
 
 
+def missing_part(html):
+    """The missing-information section with every group in it (up to the sign-off)."""
+    return html[html.index('id="missing"') : html.index('id="sign-off"')]
+
+
 def messages_of(response):
     return [str(m) for m in get_messages(response.wsgi_request)]
 
@@ -119,7 +124,7 @@ def test_pregnant_patient_shows_the_stop_flag_with_why_source_and_override_form(
     assert "Pregnancy" in flag
     assert "Not recommended in pregnancy" in flag
     assert "Why:" in flag
-    assert "pregnancy_status = pregnant" in flag
+    assert "Pregnancy status: pregnant" in flag
     assert "Spravato US PI §8.1 Pregnancy and §5.10 Embryo-fetal Toxicity; ASRA 2018" in flag
     action = reverse("screening:override", args=[screening.uuid, "STOP-PREGNANCY"])
     assert f'action="{action}#flag-STOP-PREGNANCY"' in flag
@@ -163,7 +168,7 @@ def test_unrecorded_pregnancy_links_to_the_intake_field(client, clinician):
     href = reverse("patients:intake_edit", args=[intake.uuid]) + "#id_pregnancy_status"
     assert f'href="{href}"' in missing
     assert "Pregnancy status" in missing
-    assert "STOP-PREGNANCY (Pregnancy)" in missing
+    assert "Needed by: Pregnancy" in missing
 
 
 def test_missing_information_is_listed_without_links_once_signed(client, clinician):
@@ -179,8 +184,8 @@ def test_missing_information_is_listed_without_links_once_signed(client, clinici
 
     missing = section(html, "missing-pregnancy_status")
     assert "Pregnancy status" in missing
-    assert "STOP-PREGNANCY" in missing
-    assert reverse("patients:intake_edit", args=[intake.uuid]) not in html
+    assert "Needed by: Pregnancy" in missing
+    assert reverse("patients:intake_edit", args=[intake.uuid]) not in missing_part(html)
     assert "Pregnancy status: Patient declined the test" in section(html, "sign-off")
 
 
@@ -212,7 +217,7 @@ def test_reviewer_sees_missing_information_without_links(client, clinician, revi
     html = page(client, reviewer, run(intake, clinician))
 
     assert "Pregnancy status" in section(html, "missing-pregnancy_status")
-    assert reverse("patients:intake_edit", args=[intake.uuid]) not in html
+    assert reverse("patients:intake_edit", args=[intake.uuid]) not in missing_part(html)
 
 
 @pytest.mark.parametrize(
@@ -273,12 +278,12 @@ def test_conditions_table_lists_all_eight_with_status_because_and_evidence(
     assert table.count('id="condition-') == 8
     trd = section(html, "condition-trd")
     assert "Treatment-resistant depression" in trd
-    assert "Indicated" in trd
-    assert "failed_adequate_antidepressant_trials = 2 (≥ 2)" in trd
+    assert "Meets screening criteria" in trd
+    assert "2 adequate antidepressant trials without response (criterion: at least 2)" in trd
     assert "Strongest evidence: esketamine is approved for adults" in trd
     gad = section(html, "condition-gad")
-    assert "Not indicated" in gad
-    assert "diagnoses does not include gad" in gad
+    assert "Not met" in gad
+    assert "Diagnoses do not include generalised anxiety disorder" in gad
 
 
 def test_the_page_is_drawn_from_the_snapshot_not_the_rules_published_later(
@@ -446,7 +451,7 @@ def test_a_clinician_cannot_sign_until_the_review_flag_is_acknowledged(client, c
     response = client.post(reverse("screening:sign", args=[screening.uuid]), follow=True)
     assert response.redirect_chain == [(detail_url(screening), 302)]
     assert (
-        "Not signed: Handle every flag before signing: REV-PEDIATRIC still open."
+        "Not signed: Handle every flag before signing: “Under 18” still open."
         in response.content.decode()
     )
     screening.refresh_from_db()
@@ -455,7 +460,7 @@ def test_a_clinician_cannot_sign_until_the_review_flag_is_acknowledged(client, c
     url = reverse("screening:acknowledge", args=[screening.uuid, "REV-PEDIATRIC"])
     response = client.post(url, {"reason": "Child psychiatrist agreed; monitoring plan in notes"})
     assert response["Location"] == detail_url(screening)
-    assert messages_of(response) == ["REV-PEDIATRIC acknowledged."]
+    assert messages_of(response) == ["“Under 18” acknowledged."]
     review = FlagReview.objects.get(screening=screening, rule_id="REV-PEDIATRIC")
     assert review.kind == FlagReview.Kind.ACKNOWLEDGED
     assert review.reviewed_by == clinician
@@ -531,7 +536,7 @@ def test_overriding_a_stop_flag_needs_a_coded_reason_shown_beside_the_field(
         url, {"reason_code": "specialist_approval", "reason": "Obstetric MDT reviewed"}
     )
 
-    assert messages_of(response) == ["STOP-PREGNANCY overridden with a documented reason."]
+    assert messages_of(response) == ["“Pregnancy” overridden with a documented reason."]
     review = FlagReview.objects.get()
     assert (review.kind, review.reason_code) == ("overridden", "specialist_approval")
     flag = section(page(client, clinician, screening), "flag-STOP-PREGNANCY")
@@ -568,13 +573,13 @@ def test_a_blank_acknowledgement_reason_is_shown_beside_the_field(client, clinic
             "acknowledge",
             "NOT-A-RULE",
             {"reason": "ok"},
-            "Not saved: NOT-A-RULE is not a flag of this screening.",
+            "Not saved: That flag did not fire in this screening.",
         ),
         (
             "acknowledge",
             "INFO-ESCORT",
             {"reason": "ok"},
-            "Not saved: INFO-ESCORT is for information and needs no acknowledgement.",
+            "Not saved: “No escort home” is for information and needs no acknowledgement.",
         ),
     ],
 )

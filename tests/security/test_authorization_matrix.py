@@ -63,6 +63,7 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
         "POST": expect(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     },
     "home": {"GET": SIGNED_IN},
+    "favicon": {"GET": PUBLIC, "POST": expect(405, 405, 405, 405, 405)},
     "api_tokens:list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "api_tokens:revoke": {
         "GET": expect(LOGIN, 405, 405, 405, 405),
@@ -79,6 +80,10 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "ehr:intake_from_ehr": {"GET": CLINICIANS, "POST": CLINICIANS},
     # screenings
     "screening:detail": {"GET": READERS},
+    # the PDF for the chart: whoever may read the screening (its download is audited)
+    "screening:pdf": {"GET": READERS, "POST": expect(LOGIN, 405, 405, 405, 405)},
+    # the clinician's worklist (GET filters: no patient data in them)
+    "screening:worklist": {"GET": CLINICIANS, "POST": expect(LOGIN, 405, 405, 405, 405)},
     "screening:acknowledge": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "screening:override": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "screening:sign": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
@@ -268,6 +273,7 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "patients:intake_edit": lambda w: [w.intake.uuid],
     "patients:intake_autosave": lambda w: [w.intake.uuid],
     "screening:detail": lambda w: [w.screening.uuid],
+    "screening:pdf": lambda w: [w.screening.uuid],
     "screening:acknowledge": lambda w: [w.screening.uuid, w.flag],
     "screening:override": lambda w: [w.screening.uuid, "STOP-PREGNANCY"],
     "screening:sign": lambda w: [w.screening.uuid],

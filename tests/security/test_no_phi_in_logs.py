@@ -348,7 +348,7 @@ def test_a_missing_record_is_a_plain_404_page(visitor, clinician, password):
     response = visitor.get(f"/patients/{uuid.uuid4()}/")
 
     assert response.status_code == 404
-    assert "Not Found" in body(response)
+    assert "Page not found" in body(response)
 
 
 # --- sign-in ------------------------------------------------------------------------------------
