@@ -39,3 +39,48 @@ class IntakePrefill(models.Model):
         return [
             {"fact": fact, "sources": sources} for fact, sources in sorted(self.sources.items())
         ]
+
+
+class CdsTokenUse(models.Model):
+    """A CDS client's token seen once: its `jti` may not come again (replay)."""
+
+    issuer = models.CharField(max_length=200)
+    jti = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "jti"], name="cds_jti_once")]
+
+    def __str__(self) -> str:
+        return f"token of {self.issuer}"
+
+
+class CdsCard(models.Model):
+    """A card the CDS service returned, so feedback on its `uuid` names the rule."""
+
+    uuid = models.UUIDField(unique=True)
+    service = models.CharField(max_length=64)
+    rule = models.CharField(max_length=40, blank=True)
+    indicator = models.CharField(max_length=16)
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"card {self.uuid}"
+
+
+class CdsFeedback(models.Model):
+    """An EHR's feedback on a card: accepted or overridden (with its reason)."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        OVERRIDDEN = "overridden", "Overridden"
+
+    card = models.ForeignKey(CdsCard, on_delete=models.PROTECT, related_name="feedback")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    reason_code = models.CharField(max_length=64, blank=True)
+    comment = models.TextField(blank=True)
+    outcome_at = models.CharField(max_length=40)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.outcome} on {self.card_id}"

@@ -78,6 +78,17 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "patients:intake_new": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "patients:intake_edit": {"GET": READERS, "POST": CLINICIANS},
     "ehr:intake_from_ehr": {"GET": CLINICIANS, "POST": CLINICIANS},
+    # CDS Hooks: discovery is public; hooks and feedback need the EHR's signed JWT, whoever is
+    # signed in to the app (tests/e2e/test_cds_client.py signs real ones)
+    "ehr:cds_discovery": {"GET": PUBLIC, "POST": expect(405, 405, 405, 405, 405)},
+    "ehr:cds_service": {
+        "GET": expect(405, 405, 405, 405, 405),
+        "POST": expect(401, 401, 401, 401, 401),
+    },
+    "ehr:cds_feedback": {
+        "GET": expect(405, 405, 405, 405, 405),
+        "POST": expect(401, 401, 401, 401, 401),
+    },
     # screenings
     "screening:detail": {"GET": READERS},
     # the PDF for the chart: whoever may read the screening (its download is audited)
@@ -270,6 +281,8 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "patients:detail": lambda w: [w.patient.uuid],
     "patients:intake_new": lambda w: [w.patient.uuid],
     "ehr:intake_from_ehr": lambda w: [w.patient.uuid],
+    "ehr:cds_service": lambda w: ["ketamine-screening"],
+    "ehr:cds_feedback": lambda w: ["ketamine-screening"],
     "patients:intake_edit": lambda w: [w.intake.uuid],
     "patients:intake_autosave": lambda w: [w.intake.uuid],
     "screening:detail": lambda w: [w.screening.uuid],
