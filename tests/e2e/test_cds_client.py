@@ -3,6 +3,7 @@ key), five patients built as FHIR resources, the right cards for each; feedback 
 overridden card is stored; replayed, unsigned, foreign and expired tokens are refused."""
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -13,6 +14,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from screening.core.models import AuditEvent
@@ -87,7 +90,7 @@ def hook(pid: str, *resources: dict, sex: str = "F") -> dict:
     }
 
 
-def test_five_patients_get_the_right_cards_and_feedback_is_stored(live_server):
+def test_five_patients_get_the_right_cards_and_feedback_is_stored(live_server, reviewer):
     today = timezone.localdate()
     base = f"{live_server.url}/cds-services"
     status, services = call(base)
@@ -165,6 +168,12 @@ def test_five_patients_get_the_right_cards_and_feedback_is_stored(live_server):
         "STOP-PREGNANCY",
         "specialist_approval",
     )
+    desk = Client()
+    desk.force_login(reviewer)
+    page = desk.get(reverse("screening:analytics")).content.decode()
+    row = re.search(r'<tr data-rule="STOP-PREGNANCY">(.*?)</tr>', page, re.S)
+    assert row is not None
+    assert re.findall(r"<td>(\w[\w-]*)</td>", row.group(1)) == ["STOP-PREGNANCY", "1", "0", "1"]
     events = AuditEvent.objects.filter(action__startswith="cds.")
     assert events.filter(action="cds.call").count() == 5
     assert all("pregnan" not in json.dumps(e.detail).lower() for e in events)
