@@ -39,4 +39,4 @@ def cds_card_stats(
         )
         .order_by("-shown", "rule")
     )
-    return list(rows)
+    return [dict(row) for row in rows]
