@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import httpx
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
@@ -128,9 +130,10 @@ def service(request: HttpRequest, service_id: str) -> JsonResponse:
         return _json(400, {"error": f"this service answers {SERVICES[service_id]['hook']}"})
     resources = _prefetched(call.prefetch or {})
     if resources is None:
-        return _json(
-            412, {"error": "prefetch is required (fetching from fhirServer is not supported yet)"}
-        )
+        try:
+            resources = _fetched(call, client)
+        except CdsRefused as refused:
+            return _json(412, {"error": str(refused)})
     if service_id == ORDER_SIGN and not _orders_ketamine(call.context):
         cards: list[dict[str, Any]] = []
     else:
@@ -168,6 +171,41 @@ def _prefetched(prefetch: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
         else:
             resources.append(value)
     return resources
+
+
+#: Seconds to wait for the EHR's FHIR server per query (the hook should answer in well under 1 s).
+FETCH_TIMEOUT = 5.0
+
+
+def _fetched(call: CdsRequest, client: str) -> list[Mapping[str, Any]]:
+    """The prefetch templates' resources, fetched from the hook's `fhirServer` with its
+    `fhirAuthorization` (only from a server allow-listed for the client: no fetching from
+    anywhere a caller names)."""
+    server = (call.fhirServer or "").rstrip("/")
+    allowed = settings.CDS_CLIENTS.get(client, {}).get("fhir_servers", [])
+    if not server or not call.fhirAuthorization:
+        raise CdsRefused("no prefetch, and no fhirServer with fhirAuthorization to fetch from")
+    if not any(server == s.rstrip("/") or server.startswith(s.rstrip("/") + "/") for s in allowed):
+        raise CdsRefused("fhirServer is not allowed for this client")
+    patient_id = str(call.context.get("patientId", ""))
+    if not patient_id or "/" in patient_id or "?" in patient_id:
+        raise CdsRefused("context.patientId is missing or not an id")
+    headers = {
+        "Accept": "application/fhir+json",
+        "Authorization": f"Bearer {call.fhirAuthorization.get('access_token', '')}",
+    }
+    prefetch: dict[str, Any] = {}
+    try:
+        with httpx.Client(base_url=server + "/", headers=headers, timeout=FETCH_TIMEOUT) as http:
+            for key, template in _PREFETCH.items():
+                response = http.get(template.replace("{{context.patientId}}", patient_id))
+                if response.status_code == 404:
+                    continue
+                response.raise_for_status()
+                prefetch[key] = response.json()
+    except (httpx.HTTPError, ValueError):
+        raise CdsRefused("fetching from fhirServer failed") from None
+    return _prefetched(prefetch) or []
 
 
 def _orders_ketamine(context: Mapping[str, Any]) -> bool:

@@ -4,11 +4,13 @@ overridden card is stored; replayed, unsigned, foreign and expired tokens are re
 
 import json
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import jwt
 import pytest
@@ -191,3 +193,79 @@ def test_tokens_that_do_not_hold_are_refused(live_server):
     assert call(url, body, token(url, iss="https://other.example"))[0] == 401
     assert call(url, body, token(f"{url}x"))[0] == 401
     assert call(url, body, token(url, ttl=-60))[0] == 401
+
+
+class _FhirServer(BaseHTTPRequestHandler):
+    """A small FHIR server: read and search over a few resources, behind a bearer token."""
+
+    resources: ClassVar[dict[str, list[dict]]] = {}
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        if self.headers.get("Authorization") != "Bearer ehr-access-token":
+            self._send(401, {"resourceType": "OperationOutcome"})
+            return
+        path = self.path.removeprefix("/fhir/").partition("?")[0]
+        kind, _, rid = path.partition("/")
+        matches = self.resources.get(kind, [])
+        if rid:
+            found = next((r for r in matches if r["id"] == rid), None)
+            self._send(200 if found else 404, found or {"resourceType": "OperationOutcome"})
+            return
+        self._send(200, searchset(*matches))
+
+    def _send(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def fhir_server(settings):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FhirServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/fhir"
+    settings.CDS_CLIENTS = {CLIENT: {"public_keys": [PUBLIC], "fhir_servers": [url]}}
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+def test_without_prefetch_the_service_fetches_from_the_ehrs_fhir_server(live_server, fhir_server):
+    today = timezone.localdate()
+    _FhirServer.resources = {
+        "Patient": [patient("p9", born="1990-05-05", sex="F")],
+        "Observation": [pregnancy("preg9", "LA15173-0", today)],
+    }
+    _FhirServer.seen.clear()
+    url = f"{live_server.url}/cds-services/ketamine-screening"
+    request = hook("p9")
+    del request["prefetch"]
+    request["fhirServer"] = fhir_server
+    request["fhirAuthorization"] = {
+        "access_token": "ehr-access-token",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+        "subject": "ketamine-screening",
+    }
+
+    status, body = call(url, request, token(url))
+
+    assert status == 200, body
+    assert any("STOP-PREGNANCY" in c["source"]["label"] for c in body["cards"])
+    assert "/fhir/Patient/p9" in _FhirServer.seen
+    assert any(p.startswith("/fhir/Observation?patient=p9") for p in _FhirServer.seen)
+
+    # A server the client is not allowed to name is never fetched from.
+    request["fhirServer"] = "http://127.0.0.1:9/fhir"
+    status, body = call(url, request, token(url))
+    assert (status, body) == (412, {"error": "fhirServer is not allowed for this client"})
