@@ -34,18 +34,15 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from patients.models import Diagnosis, Intake, Patient, SexAtBirth, TrialOutcome, TrialsRecorded
-from patients.services import INTAKE_FIELDS
+from patients.services import (
+    INTAKE_FIELDS,
+    age_on,
+    date_of_birth_problem,
+    mrn_taken,
+)
 
 NOT_RECORDED = "Not recorded"
 GROUP_TEMPLATE = "patients/fields/choice_group.html"
-
-#: Oldest age the rules engine accepts (data dictionary: age_years 0–120).
-MAX_AGE_YEARS = 120
-
-
-def age_on(born: date, on: date) -> int:
-    """Whole years from `born` to `on`."""
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 # --- Patients -------------------------------------------------------------------------------
@@ -90,7 +87,7 @@ class PatientForm(forms.ModelForm[Patient]):
         if not mrn:
             raise ValidationError("Enter the medical record number.")
         # Case-insensitive: "mrn0042" and "MRN0042" are the same record typed twice.
-        if Patient.objects.filter(mrn__iexact=mrn).exists():
+        if mrn_taken(mrn):
             raise ValidationError(
                 f"A patient with medical record number {mrn} is already registered: "
                 "search the patient list for them instead of registering them again."
@@ -105,13 +102,9 @@ class PatientForm(forms.ModelForm[Patient]):
 
     def clean_date_of_birth(self) -> date:
         born: date = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if born > today:
-            raise ValidationError("The date of birth cannot be in the future.")
-        if age_on(born, today) > MAX_AGE_YEARS:
-            raise ValidationError(
-                f"This date of birth gives an age over {MAX_AGE_YEARS} years: check the year."
-            )
+        problem = date_of_birth_problem(born, today=timezone.localdate())
+        if problem:
+            raise ValidationError(problem)
         return born
 
     def _required_text(self, name: str, message: str) -> str:
@@ -130,6 +123,10 @@ class PatientSearchForm(forms.Form):
 
 class YesNoField(forms.TypedChoiceField):
     """A yes/no question that may be left unanswered: Yes → True, No → False, Not recorded → None."""
+
+    #: The group template marks the question (`data-yes-no`), so the page's "None of these"
+    #: control finds a section's yes/no questions.
+    yes_no = True
 
     CHOICES = (("yes", "Yes"), ("no", "No"), ("", NOT_RECORDED))
 
@@ -382,7 +379,14 @@ def _section(slug: str, title: str, *fields: Any, intro: str = "") -> Div:
     parts: list[Any] = [HTML(heading)]
     if intro:
         parts.append(HTML(format_html('<p class="text-body-secondary small">{}</p>', intro)))
-    return Div(*parts, *fields, css_class="app-intake-section card card-body mb-4")
+    # The page's script adds the section's progress and its "None of these" control here.
+    return Div(
+        *parts,
+        *fields,
+        css_class="app-intake-section card card-body mb-4",
+        data_intake_section=slug,
+        data_section_title=title,
+    )
 
 
 def _group(name: str) -> Field:
@@ -607,7 +611,15 @@ class IntakeForm(forms.ModelForm[Intake]):
                         value="run",
                         css_class="btn-primary",
                     ),
-                    css_class="app-intake-actions d-flex flex-wrap gap-2",
+                    # The page's script says here how many questions are answered.
+                    HTML(
+                        '<p class="app-intake-progress small mb-0 ms-md-auto" '
+                        "data-intake-progress></p>"
+                    ),
+                    # Sticky (static/css/intake.css): Save and Run stay in view while scrolling.
+                    css_class="app-intake-actions app-sticky-actions d-flex flex-wrap "
+                    "align-items-center gap-2",
+                    css_id="intake-actions",
                 )
             )
         return helper

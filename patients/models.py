@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class SexAtBirth(models.TextChoices):
@@ -34,6 +35,16 @@ class Patient(models.Model):
     class Meta:
         ordering = ["family_name", "given_names"]
         indexes = [models.Index(fields=["family_name", "given_names"])]
+        constraints = [
+            # "mrn0042" and "MRN0042" are the same record typed twice, whichever door (form,
+            # API) registers it: the database refuses the second in any case.
+            models.UniqueConstraint(
+                Lower("mrn"),
+                name="patient_mrn_unique_any_case",
+                violation_error_message="A patient with this medical record number is "
+                "already registered.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.family_name.upper()}, {self.given_names} ({self.mrn})"

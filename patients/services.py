@@ -24,7 +24,7 @@ from patients.models import (
     TrialsRecorded,
 )
 from screening.core.audit import audit_record
-from screening.core.errors import ConflictError, LockedError
+from screening.core.errors import ConflictError, InputInvalid, LockedError
 from screening.core.permissions import require_perm
 
 #: Intake columns a clinician edits (everything but bookkeeping).
@@ -49,6 +49,31 @@ INTAKE_FIELDS = tuple(
 )
 
 
+#: Oldest age the rules engine accepts (data dictionary: age_years 0–120).
+MAX_AGE_YEARS = 120
+
+
+def age_on(born: date, on: date) -> int:
+    """Whole years from `born` to `on`."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def date_of_birth_problem(born: date, *, today: date) -> str:
+    """Why `born` cannot be a patient's date of birth ("" if it can): one check for the form
+    and the API alike."""
+    if born > today:
+        return "The date of birth cannot be in the future."
+    if age_on(born, today) > MAX_AGE_YEARS:
+        return f"This date of birth gives an age over {MAX_AGE_YEARS} years: check the year."
+    return ""
+
+
+def mrn_taken(mrn: str) -> bool:
+    """Whether a patient with this MRN is registered, in any case: "mrn0042" and "MRN0042" are
+    the same record typed twice (the database's constraint is case-insensitive too)."""
+    return Patient.objects.filter(mrn__iexact=mrn.strip()).exists()
+
+
 def patient_register(
     *,
     user: User,
@@ -58,8 +83,14 @@ def patient_register(
     date_of_birth: date,
     sex_at_birth: str,
 ) -> Patient:
-    """Register a patient (MRN unique)."""
+    """Register a patient (MRN unique in any case; date of birth not in the future and not
+    over `MAX_AGE_YEARS` ago). Raises `InputInvalid` by field, `ConflictError` for a taken MRN."""
     require_perm(user, "patients.add_patient", "Only clinicians can do this.")
+    problem = date_of_birth_problem(date_of_birth, today=timezone.localdate())
+    if problem:
+        raise InputInvalid.one("date_of_birth", problem)
+    if mrn_taken(mrn):
+        raise ConflictError("A patient with this medical record number is already registered.")
     with transaction.atomic():
         patient = Patient.objects.create(
             mrn=mrn.strip(),

@@ -12,7 +12,7 @@ deadlocking.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -425,6 +425,36 @@ def flag_review(
             },
         )
     return review
+
+
+def flags_acknowledge(
+    *, screening: Screening, rule_ids: Sequence[str], user: User, reason: str
+) -> list[FlagReview]:
+    """Acknowledge several review flags with one reason, in one transaction: each is reviewed
+    (and audited) as `flag_review` reviews one, and each must still be unreviewed, so a review
+    another clinician made meanwhile is never replaced. Any refusal saves none of them."""
+    require_clinician(user, "screening.add_flagreview")
+    if not rule_ids:
+        raise InputInvalid.one("rule_ids", "Tick the flags to acknowledge.")
+    with transaction.atomic():
+        reviews = []
+        for rule_id in dict.fromkeys(rule_ids):
+            flag = screening.outcome.flag(rule_id)
+            if flag is not None and flag.severity != "review":
+                raise ServiceError(
+                    f"{rule_id} is a {flag.severity} flag: review it on its own, not with others."
+                )
+            reviews.append(
+                flag_review(
+                    screening=screening,
+                    rule_id=rule_id,
+                    user=user,
+                    kind=FlagReview.Kind.ACKNOWLEDGED,
+                    reason=reason,
+                    seen=NO_REVIEW,
+                )
+            )
+    return reviews
 
 
 @dataclass(frozen=True, slots=True)

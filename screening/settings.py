@@ -104,7 +104,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: on the API's paths every error answer is JSON, whoever produced it.
+    "screening.core.limits.JsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: one larger than REQUEST_MAX_BODY_BYTES is refused (413).
+    "screening.core.limits.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -122,6 +126,12 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "screening.urls"
+
+# The largest request body anyone may send (forms and API alike): a full intake is a few KB.
+# Larger ones get 413 (JSON on the API's paths) before anything reads them.
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
+JSON_PATH_PREFIXES = ("/api/",)
 
 # Where a rule admin's impact preview finds past screenings (`rules.impact.PastScreenings`):
 # the rules app names no other app, so the project tells it.
@@ -333,6 +343,9 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        # WeasyPrint narrates every step of every PDF at INFO, and fontTools its subsetting.
+        "weasyprint": {"handlers": [], "level": "WARNING", "propagate": True},
+        "fontTools": {"handlers": [], "level": "WARNING", "propagate": True},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

@@ -84,7 +84,15 @@ from rules.engine.errors import (
     RuleProblem,
     RuleSetInvalid,
 )
-from rules.engine.facts import LANGUAGES, DiagnosesInPart, Facts, IntakeFacts, validate_facts
+from rules.engine.facts import (
+    LANGUAGES,
+    DiagnosesInPart,
+    Facts,
+    IntakeFacts,
+    IsoDate,
+    parse_document,
+    validate_facts,
+)
 from rules.engine.partial import Possible, SetInPart
 from rules.engine.result import Flag, Indication, Missing, RuleSetRef, ScreeningResult
 from rules.engine.ruleset import CompiledRuleSet, RuleSetSpec, RuleSpec, compile_ruleset
@@ -107,6 +115,7 @@ __all__ = [
     "Flag",
     "Indication",
     "IntakeFacts",
+    "IsoDate",
     "LogicInvalid",
     "LogicProblem",
     "Missing",
@@ -121,5 +130,6 @@ __all__ = [
     "check_logic",
     "compile_logic",
     "compile_ruleset",
+    "parse_document",
     "validate_facts",
 ]

@@ -10,12 +10,22 @@ reads them (`suicide_risk` possibly known in part, the effective `breastfeeding`
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+)
 
 from rules.engine.errors import FactsInvalid, FieldError
 from rules.engine.partial import Possible, SetInPart
@@ -38,13 +48,52 @@ PlannedFormulation = Literal[
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
+# --- What one document may cost to check ------------------------------------------------------
+# Every door (form, API, command) goes through `validate_facts`, so these bound the work any
+# caller can ask for: a document is refused on its size before its keys are looked at one by one.
+
+#: The largest facts document read from text, in bytes (a full document is a few kilobytes).
+MAX_DOCUMENT_BYTES = 256 * 1024
+#: The most keys a facts document may have (the data dictionary names about 50 facts).
+MAX_FACTS = 100
+#: The most values (nested ones included) in a document: 50 trials of 3 fields is 150.
+MAX_VALUES = 2_000
+#: The deepest nesting of objects and lists: document → antidepressant_trials → trial is 3.
+MAX_DEPTH = 8
+#: The most problems reported for one document; the last line says how many more there were.
+MAX_PROBLEMS = 50
+#: Unknown keys that get a "did you mean" suggestion; the rest are just named.
+MAX_SUGGESTIONS = 5
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    """Only an ISO date (`YYYY-MM-DD`) is a date: not Unix seconds, not a date and time."""
+    if isinstance(value, str):
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(f"must be an ISO date, YYYY-MM-DD (got {_describe(value)})")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"is not a date in the calendar (got {_describe(value)})") from None
+    if isinstance(value, date) and type(value) is date:
+        return value
+    if value is None:
+        return value
+    raise ValueError(f"must be an ISO date, YYYY-MM-DD (got {_describe(value)})")
+
+
+#: A date as the data dictionary means it: an ISO date string (or a `date` from Python callers).
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
 
 class AntidepressantTrial(BaseModel):
     """A trial of conventional medication for the current depressive episode."""
 
     model_config = _STRICT
 
-    drug: str = Field(min_length=1, max_length=80)
+    drug: str = Field(min_length=1, max_length=80, pattern=r"^[^\x00]*$")
     weeks_at_adequate_dose: int = Field(ge=0, le=104)
     outcome: TrialOutcome
 
@@ -96,8 +145,8 @@ class IntakeFacts(BaseModel):
     model_config = _STRICT
 
     age_years: int | None = Field(default=None, ge=0, le=120)
-    date_of_birth: date | None = Field(default=None, strict=False)
-    screening_date: date | None = Field(default=None, strict=False)
+    date_of_birth: IsoDate | None = None
+    screening_date: IsoDate | None = None
     sex_at_birth: Sex | None = None
     pregnancy_status: PregnancyStatus | None = None
     breastfeeding: bool | None = None
@@ -225,21 +274,101 @@ def validate_facts(document: Mapping[str, Any], *, today: date) -> Facts:
     """
     if not isinstance(document, Mapping):
         raise FactsInvalid([FieldError("(document)", "must be a JSON object of facts")])
+    bounded = _bounds_problems(document)
+    if bounded:
+        raise FactsInvalid(bounded)
     try:
         intake = IntakeFacts.model_validate(document)
     except ValidationError as exc:
-        errors = [_field_error(err) for err in exc.errors(include_url=False)]
+        suggestions = [MAX_SUGGESTIONS]
+        errors = [_field_error(err, suggestions) for err in exc.errors(include_url=False)]
         partial = _validate_what_is_valid(
             document, {e.field.split("[")[0].split(".")[0] for e in errors}
         )
         if partial is not None:
             errors.extend(_cross_field_errors(partial, today))
-        raise FactsInvalid(_sorted_unique(errors)) from None
+        raise FactsInvalid(_at_most(_sorted_unique(errors))) from None
     errors = _cross_field_errors(intake, today)
     if errors:
         raise FactsInvalid(errors)
     values = _derive(intake, today)
     return Facts(intake=intake, values=values, refined=_refine(intake, values))
+
+
+def parse_document(text: str | bytes) -> Any:
+    """The JSON value of a facts document's text, or `FactsInvalid` saying in one sentence why
+    it cannot be read: too large, not JSON, or nested too deeply (checked before any key is)."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        limit = f"{MAX_DOCUMENT_BYTES // 1024} KB"
+        raise FactsInvalid(
+            [FieldError("(document)", f"is larger than {limit}, the most a facts document may be")]
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        message = f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+    except RecursionError:
+        message = f"is nested too deeply (a facts document has at most {MAX_DEPTH} levels)"
+    except (ValueError, UnicodeDecodeError) as exc:  # e.g. an integer of over 4,300 digits
+        message = f"is not valid JSON: {exc}"
+    raise FactsInvalid([FieldError("(document)", message)])
+
+
+def _bounds_problems(document: Mapping[str, Any]) -> list[FieldError]:
+    """What makes the document too big to check key by key (empty when it is not): too many
+    facts, too many values, nesting too deep; and text holding NUL characters, which no
+    database column can store. Iterative, so no depth can exhaust the stack."""
+    if len(document) > MAX_FACTS:
+        return [
+            FieldError(
+                "(document)",
+                f"has {len(document):,} keys; a facts document has at most {MAX_FACTS}",
+            )
+        ]
+    problems: list[FieldError] = []
+    values = 0
+    stack: list[tuple[str, Any, int]] = [("", document, 1)]
+    while stack:
+        path, value, depth = stack.pop()
+        values += 1
+        if values > MAX_VALUES:
+            return [
+                FieldError(
+                    "(document)", f"holds more than {MAX_VALUES:,} values; too many to check"
+                )
+            ]
+        if depth > MAX_DEPTH:
+            return [
+                FieldError(
+                    path or "(document)",
+                    f"is nested too deeply (a facts document has at most {MAX_DEPTH} levels)",
+                )
+            ]
+        if isinstance(value, str) and "\x00" in value:
+            problems.append(FieldError(path or "(document)", "must not contain NUL characters"))
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                name = str(key)
+                if "\x00" in name:
+                    problems.append(
+                        FieldError(path or "(document)", "has a key with a NUL character")
+                    )
+                    continue
+                stack.append((f"{path}.{name}" if path else name, item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item, depth + 1) for i, item in enumerate(value))
+    return _at_most(sorted(problems, key=lambda problem: problem.field))
+
+
+def _at_most(errors: list[FieldError]) -> list[FieldError]:
+    """The first `MAX_PROBLEMS` problems, and a last one saying how many more there were."""
+    if len(errors) <= MAX_PROBLEMS:
+        return errors
+    more = len(errors) - MAX_PROBLEMS
+    return [
+        *errors[:MAX_PROBLEMS],
+        FieldError("(document)", f"and {more:,} more problem{'s' if more > 1 else ''}"),
+    ]
 
 
 def _validate_what_is_valid(document: Mapping[str, Any], bad: set[str]) -> IntakeFacts | None:
@@ -515,7 +644,9 @@ def _known_names(loc: tuple[int | str, ...]) -> list[str]:
     return list(model.model_fields)
 
 
-def _field_error(err: Any) -> FieldError:
+def _field_error(err: Any, suggestions: list[int]) -> FieldError:
+    """The sentence for one pydantic error. `suggestions` holds how many more unknown keys may
+    get a "did you mean" (each costs a fuzzy search over the known names)."""
     loc: tuple[int | str, ...] = tuple(err["loc"])
     kind: str = err["type"]
     ctx: dict[str, Any] = err.get("ctx") or {}
@@ -523,7 +654,10 @@ def _field_error(err: Any) -> FieldError:
     got = err.get("input")
     if kind == "extra_forbidden":
         name = str(loc[-1])
-        close = difflib.get_close_matches(name, _known_names(loc), n=1)
+        close: list[str] = []
+        if suggestions[0] > 0:
+            suggestions[0] -= 1
+            close = difflib.get_close_matches(name, _known_names(loc), n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         noun = "fact" if len(loc) == 1 else "field"
         # The key is the person's own text: name it even when it looks like a pydantic tag.
@@ -541,6 +675,8 @@ def _field_error(err: Any) -> FieldError:
         for subject in ("Value should", "List should", "String should"):
             message = message.replace(subject, "must")
         return FieldError(field, message)
+    if kind == "value_error":
+        return FieldError(field, str(err["msg"]).removeprefix("Value error, "))
     if kind == "finite_number":
         return FieldError(field, "must be a finite number")
     if kind == "string_unicode":

@@ -1,11 +1,15 @@
 """The NinjaAPI instance: authentication, error answers and URL wiring.
 
-Every refusal is JSON. Refusals are `{"code", "detail"}`: 401 `unauthorized` without valid
-credentials, 403 `forbidden` for a role that may not do this, 404 `not_found`, 409 `refused`,
-`conflict` or `locked` (the service error's code), 503 `unavailable` with no published rule set.
-Invalid input is 422 with the data dictionary's `[{field, message}]` list (request bodies and
-parameters included, malformed JSON too, and input a service checks itself, such as a blank
-reason): the contract in `shared/clinical/data-dictionary.md` fixes that body.
+Every error is JSON in one shape, `{"code", "detail", "errors": [{"field", "message"}]}`
+(`errors` empty when no field is to blame): 400 `malformed` for a body that is not JSON or is
+nested too deeply, 401 `unauthorized` without valid credentials, 403 `forbidden` for a role that
+may not do this, 404 `not_found` (a malformed UUID in the path too), 405 `not_allowed`, 409
+`refused`, `conflict` or `locked` (the service error's code), 413 `too_large` for a body over
+the limit, 415 `unsupported_media_type` for a body not sent as JSON, 422 `invalid` with the data
+dictionary's error list (request bodies and parameters, NUL characters in any text, and input a
+service checks itself, such as a blank reason), 503 `unavailable` with no published rule set.
+Errors raised outside the operations (no route, a wrong method) are made JSON by
+`screening.core.limits.JsonErrorsMiddleware`.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from rules.engine import FactsInvalid, IntakeFacts
 from rules.selectors import RuleSetVersionNotFound
@@ -27,6 +32,14 @@ from screening.api.answers import NOT_ANSWERS
 from screening.api.auth import AUTH
 from screening.api.routers import fhir, intakes, patients, screenings
 from screening.core.errors import InputInvalid, ServiceError
+from screening.core.limits import (
+    NUL_MESSAGE,
+    STATUS_CODES,
+    BodyRefused,
+    error_body,
+    json_body,
+    nul_fields,
+)
 
 
 class ScreeningAPI(NinjaAPI):
@@ -49,6 +62,15 @@ class ScreeningAPI(NinjaAPI):
             },
         }
         components["IntakeAnswers"] = answers
+        # The server needs the version you read, in the body or as If-Match (which a client that
+        # knows it may send instead): the body's field is documented as required, an integer.
+        update = components.get("IntakeUpdate")
+        if update is not None:
+            update["properties"]["version"] = {
+                "type": "integer",
+                "description": update["properties"]["version"].get("description", ""),
+            }
+            update["required"] = ["version", *update.get("required", [])]
         for body in ("IntakeOut", "IntakeUpdate"):
             field = components.get(body, {}).get("properties", {}).get("answers")
             if field is not None:
@@ -59,6 +81,18 @@ class ScreeningAPI(NinjaAPI):
                     description=description,
                 )
         return schema
+
+
+class BoundedJsonParser(Parser):
+    """Request bodies: JSON only (415 otherwise), bounded depth (400), no NUL characters in any
+    text (422 naming the field). The body's size is bounded before this (413, middleware)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = json_body(request)
+        bad = nul_fields(data)
+        if bad:
+            raise InputInvalid({field: [NUL_MESSAGE] for field in bad})
+        return data
 
 
 api = ScreeningAPI(
@@ -75,19 +109,28 @@ api = ScreeningAPI(
     # Deep links put a link inside each operation's expand button (axe: nested-interactive);
     # templates/ninja/swagger.html renders the page inside the site's layout.
     docs=Swagger(settings={"deepLinking": False}),
+    parser=BoundedJsonParser(),
 )
 
 
+def _error(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+) -> HttpResponse:
+    return api.create_response(request, error_body(code, detail, errors), status=status)
+
+
 def _problems(request: HttpRequest, problems: list[dict[str, str]]) -> HttpResponse:
-    return api.create_response(request, problems, status=422)
+    count = len(problems)
+    detail = f"The input is invalid: {count} problem{'s' if count != 1 else ''}, by field."
+    return _error(request, 422, "invalid", detail, problems)
 
 
 def _refusal(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
-    return api.create_response(request, {"code": code, "detail": detail}, status=status)
-
-
-#: The code of a refusal ninja raises itself, by HTTP status.
-HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "not_allowed"}
+    return _error(request, status, code, detail)
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -120,11 +163,27 @@ def _message(error: dict[str, Any]) -> str:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    """ninja answers an unparsable body with a bare 400; make it the usual 422 problem list."""
-    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-        return _problems(request, [{"field": "(body)", "message": "is not valid JSON"}])
-    code = HTTP_CODES.get(exc.status_code, "refused")
+    """ninja answers a body it cannot parse with a bare 400: say why (the parser's reason)."""
+    cause = exc.__cause__
+    if isinstance(cause, BodyRefused):
+        return _error(request, cause.status, STATUS_CODES[cause.status], cause.detail, cause.errors)
+    if isinstance(cause, InputInvalid):
+        return _problems(request, cause.as_list())
+    if exc.status_code == 400:
+        return _error(
+            request,
+            400,
+            "malformed",
+            "The request body is not valid JSON.",
+            [{"field": "(body)", "message": "is not valid JSON"}],
+        )
+    code = STATUS_CODES.get(exc.status_code, "refused")
     return _refusal(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(BodyRefused)
+def _body_refused(request: HttpRequest, exc: BodyRefused) -> HttpResponse:
+    return _error(request, exc.status, STATUS_CODES[exc.status], exc.detail, exc.errors)
 
 
 @api.exception_handler(AuthenticationError)
@@ -175,10 +234,24 @@ def _open_to_api_clients(
 
 
 def _plain(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A function wrapper (bound methods take no attributes), keeping `csrf_exempt`."""
+    """A function wrapper (bound methods take no attributes), keeping `csrf_exempt`, that
+    refuses NUL characters in the query string and the path's parameters as field errors (no
+    database column can store them) before any operation sees them."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        params = {key: request.GET.getlist(key) for key in request.GET}
+        bad = nul_fields(params) + nul_fields(kwargs)
+        if bad:
+            fields = sorted({field.split("[")[0] for field in bad})
+            return JsonResponse(
+                error_body(
+                    "invalid",
+                    "The input is invalid: see errors.",
+                    [{"field": field, "message": NUL_MESSAGE} for field in fields],
+                ),
+                status=422,
+            )
         return view(request, *args, **kwargs)
 
     return wrapper

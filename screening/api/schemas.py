@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
+from rules.engine import IsoDate
 from screening.models import FlagReview
 
 
@@ -20,25 +21,54 @@ class FieldProblem(Schema):
 
 
 class Detail(Schema):
-    """Why a request was refused: a machine code (`unauthorized`, `forbidden`, `not_found`,
-    `refused`, `conflict`, `locked`, `unavailable`) and a sentence."""
+    """Every error answer: a machine code (`malformed`, `unauthorized`, `forbidden`,
+    `not_found`, `not_allowed`, `refused`, `conflict`, `locked`, `too_large`,
+    `unsupported_media_type`, `invalid`, `unavailable`), a sentence, and the problems by field
+    (the data dictionary's error list; empty when no field is to blame)."""
 
     code: str
     detail: str
+    errors: list[FieldProblem]
 
 
-#: The refusals every operation may answer.
-REFUSALS: dict[int | frozenset[int], Any] = {401: Detail, 403: Detail, 404: Detail}
+#: Request bodies are JSON as documented: a number is not text, text is not a number, 37.0 is
+#: not an integer, and a property the schema does not name is refused, not ignored.
+STRICT = ConfigDict(strict=True, extra="forbid")
+#: Text a database column can store: no NUL character (the schema says so as well as the server).
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL)]
+
+#: The errors every operation may answer (400, 413 and 415 only where a body is read).
+REFUSALS: dict[int | frozenset[int], Any] = {frozenset({400, 401, 403, 404, 413, 415, 422}): Detail}
 
 
 class PatientIn(Schema):
-    mrn: str = Field(min_length=1, max_length=32)
-    family_name: str = Field(min_length=1, max_length=100)
-    given_names: str = Field(min_length=1, max_length=150)
-    date_of_birth: date
+    model_config = STRICT
+
+    mrn: str = Field(min_length=1, max_length=32, pattern=NO_NUL)
+    family_name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+    given_names: str = Field(min_length=1, max_length=150, pattern=NO_NUL)
+    date_of_birth: IsoDate = Field(
+        description="An ISO date (YYYY-MM-DD), not in the future, at most 120 years ago."
+    )
     sex_at_birth: Literal["female", "male", "intersex"]
 
     @field_validator("mrn", "family_name", "given_names")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class PatientSearch(Schema):
+    model_config = STRICT
+
+    mrn: str = Field(
+        min_length=1, max_length=32, pattern=NO_NUL, description="The medical record number."
+    )
+
+    @field_validator("mrn")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
@@ -73,10 +103,12 @@ class IntakeOut(Schema):
 
 
 class IntakeUpdate(Schema):
+    model_config = STRICT
+
     version: int | None = Field(
         default=None,
-        description="The version you read; or send it as an If-Match header. A stale version is "
-        "refused with 409.",
+        description="The version you read (required; a client may send it as an If-Match "
+        'header instead, e.g. `If-Match: "3"`). A stale version is refused with 409.',
     )
     answers: dict[str, Any] = Field(
         description="Every recorded answer (a save replaces them all; absent = not recorded)."
@@ -130,7 +162,7 @@ class ScreeningOut(ScreeningSummary):
     stale_rules_reason: str = Field(
         description="Why it was signed although its rule-set version was no longer published."
     )
-    incomplete_reasons: dict[str, str] = Field(
+    incomplete_reasons: dict[Text, Text] = Field(
         description="Why missing information could not be obtained, by fact (signed only)."
     )
 
@@ -143,10 +175,13 @@ class ScreeningPage(Schema):
 
 
 class AcknowledgeIn(Schema):
-    reason: str = Field(min_length=1, max_length=2000)
+    model_config = STRICT
+
+    reason: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
     seen: str | None = Field(
         default=None,
         max_length=64,
+        pattern=NO_NUL,
         description="The flag's review as you last read it: its `seen` from the screening's "
         '`reviews`, or `"none"` when it had none. When the review changed since, nothing is '
         "saved and the answer is 409. Omit it to skip the check.",
@@ -167,15 +202,19 @@ class OverrideIn(AcknowledgeIn):
 class SignIn(Schema):
     """What signing may need besides reviewed flags (the body may be left out otherwise)."""
 
+    model_config = STRICT
+
     stale_reason: str = Field(
         default="",
         max_length=2000,
+        pattern=NO_NUL,
         description="Required when the screening's rule-set version is no longer published: "
         "why it is signed without running it again.",
     )
-    incomplete_reasons: dict[str, str] = Field(
+    incomplete_reasons: dict[Text, Text] = Field(
         default_factory=dict,
         max_length=100,
+        json_schema_extra={"propertyNames": {"pattern": NO_NUL}},
         description="Required for an incomplete result: why each missing fact a stop or urgent "
         'rule needed could not be obtained, by fact name, or one reason for all under `"*"`.',
     )

@@ -111,6 +111,50 @@ class OverrideForm(FlagReviewForm):
         return Layout(Field("reason_code"), Field("reason"))
 
 
+class BulkAcknowledgeForm(forms.Form):
+    """One reason for several review flags not yet reviewed (`choices`: rule ID → title).
+
+    Only review flags: a stop flag is overridden with its own coded reason, and an urgent flag
+    is acknowledged on its own."""
+
+    rule_ids = forms.MultipleChoiceField(
+        label="Flags to acknowledge",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Tick the flags to acknowledge.",
+            "invalid_choice": "A ticked flag is no longer waiting for an acknowledgement: "
+            "reload the page.",
+        },
+    )
+    reason = forms.CharField(
+        label="Reason for acknowledging these flags",
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with each flag ticked, as if given to each one.",
+        error_messages={"required": "Give a reason: it is kept with each flag ticked."},
+    )
+
+    def __init__(
+        self, *args: Any, screening_uuid: object, choices: list[tuple[str, str]], **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("auto_id", "id_bulk_%s")
+        super().__init__(*args, **kwargs)
+        field = self.fields["rule_ids"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = choices
+        self.helper = FormHelper(self)
+        self.helper.form_method = "post"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.form_action = (
+            reverse("screening:acknowledge_several", args=[screening_uuid]) + "#flags"
+        )
+        self.helper.form_id = "acknowledge-several-form"
+        self.helper.form_class = "app-flag-form app-no-print"
+        self.helper.add_input(
+            Submit("submit", "Acknowledge selected flags", css_class="btn-sm btn-outline-primary")
+        )
+
+
 class SignForm(forms.Form):
     """Sign-off: nothing more for a result computed under the published rules with nothing a
     safety rule needed left missing; otherwise the reasons signing asks for (`SignOff`)."""

@@ -19,6 +19,11 @@ urlpatterns = [
     path("<uuid:screening_uuid>/", views.screening_detail, name="detail"),
     path("<uuid:screening_uuid>/pdf/", views.screening_pdf, name="pdf"),
     path(
+        "<uuid:screening_uuid>/flags/acknowledge/",
+        views.flags_acknowledge,
+        name="acknowledge_several",
+    ),
+    path(
         "<uuid:screening_uuid>/flags/<str:rule_id>/acknowledge/",
         views.flag_review,
         {"form_class": AcknowledgeForm},

@@ -11,17 +11,20 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from screening import services
 from screening.clinic import chart_pdf
-from screening.clinic.forms import AmendForm, FlagReviewForm
+from screening.clinic.forms import AmendForm, BulkAcknowledgeForm, FlagReviewForm
 from screening.clinic.result_page import missing_rows, result_page_context, sign_form_for
 from screening.core.audit import audit_record, audit_view
 from screening.core.errors import InputInvalid, ServiceError
 from screening.core.http import SignedInRequest
 from screening.core.permissions import Role, has_perm, permission_required, roles_of
 from screening.labels import screening_row
+from screening.models import Screening
 from screening.selectors import (
     drafts_to_finish_of,
     recent_screenings_of,
@@ -54,7 +57,7 @@ def screening_detail(request: HttpRequest, screening_uuid: object) -> HttpRespon
     it here, reviewers read it."""
     screening = screening_for(request.user, screening_uuid)
     audit_view(request.user, screening, page="result")
-    return render(request, DETAIL_TEMPLATE, result_page_context(request.user, screening))
+    return render(request, DETAIL_TEMPLATE, _result_page(request.user, screening))
 
 
 @require_POST
@@ -86,10 +89,9 @@ def flag_review(
         except ServiceError as error:
             messages.error(request, f"Not saved: {error}")
         else:
-            flag = screening.outcome.flag(rule_id)
-            messages.success(request, f"“{flag.title if flag else rule_id}” {form.done}.")
+            messages.success(request, f"{_flag_title(screening, rule_id)} {form.done}.")
         return redirect("screening:detail", screening.uuid)
-    context = result_page_context(request.user, screening, bound={rule_id: form})
+    context = _result_page(request.user, screening, bound={rule_id: form})
     shown = any(flag["form"] is form for group in context["flag_groups"] for flag in group["flags"])
     if shown:
         return render(request, DETAIL_TEMPLATE, context, status=400)
@@ -99,6 +101,49 @@ def flag_review(
         for problem in problems:
             messages.error(request, f"Not saved: {problem}")
     return redirect("screening:detail", screening.uuid)
+
+
+@require_POST
+@permission_required("screening.add_flagreview")
+def flags_acknowledge(request: SignedInRequest, screening_uuid: object) -> HttpResponse:
+    """Acknowledge several review flags with one reason (`services.flags_acknowledge`); form
+    errors re-render the page at the flags with what was sent."""
+    screening = screening_for(request.user, screening_uuid)
+    form = BulkAcknowledgeForm(
+        request.POST,
+        screening_uuid=screening.uuid,
+        choices=_review_choices(screening.outcome.flags),
+    )
+    if form.is_valid():
+        try:
+            reviews = services.flags_acknowledge(
+                screening=screening,
+                rule_ids=form.cleaned_data["rule_ids"],
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except InputInvalid as invalid:
+            for field, problems in invalid.errors.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        except ServiceError as error:
+            messages.error(request, f"Not saved: {error}")
+            return redirect(reverse("screening:detail", args=[screening.uuid]) + "#flags")
+        else:
+            titles = ", ".join(_flag_title(screening, review.rule_id) for review in reviews)
+            messages.success(
+                request, f"{len(reviews)} flag{pluralize(len(reviews))} acknowledged: {titles}."
+            )
+            return redirect(reverse("screening:detail", args=[screening.uuid]) + "#flags")
+    if _bulk_form(screening, request.user) is None:
+        # The page no longer offers this form (signed meanwhile, or one flag left): no place
+        # beside a field for the errors, so they become messages.
+        for field_errors in form.errors.values():
+            for problem_text in field_errors:
+                messages.error(request, f"Not saved: {problem_text}")
+        return redirect(reverse("screening:detail", args=[screening.uuid]) + "#flags")
+    context = _result_page(request.user, screening, bulk_form=form)
+    return render(request, DETAIL_TEMPLATE, context, status=400)
 
 
 @require_POST
@@ -127,7 +172,7 @@ def screening_sign(request: SignedInRequest, screening_uuid: object) -> HttpResp
         else:
             messages.success(request, "Screening signed. It is now locked; amend it to change it.")
             return redirect("screening:detail", screening.uuid)
-    context = result_page_context(request.user, screening, sign_form=form)
+    context = _result_page(request.user, screening, sign_form=form)
     return render(request, DETAIL_TEMPLATE, context, status=400)
 
 
@@ -137,7 +182,7 @@ def screening_amend(request: SignedInRequest, screening_uuid: object) -> HttpRes
     screening = screening_for(request.user, screening_uuid)
     form = AmendForm(request.POST, screening_uuid=screening.uuid)
     if not form.is_valid():
-        context = result_page_context(request.user, screening, amend_form=form)
+        context = _result_page(request.user, screening, amend_form=form)
         return render(request, DETAIL_TEMPLATE, context, status=400)
     try:
         intake = services.screening_amend(
@@ -192,3 +237,40 @@ def screening_pdf(request: HttpRequest, screening_uuid: object) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="screening-{screening.uuid}.pdf"'
     return response
+
+
+def _flag_title(screening: Screening, rule_id: str) -> str:
+    """How messages name a flag: by its title in quotes (the rule ID only if it has none)."""
+    flag = screening.outcome.flag(rule_id)
+    return f"“{flag.title}”" if flag else rule_id
+
+
+def _result_page(
+    user: Any, screening: Screening, *, bulk_form: BulkAcknowledgeForm | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """The result page's context, with the form that acknowledges several review flags at once
+    (`bulk_form`: the one a clinician just sent, with its errors)."""
+    context = result_page_context(user, screening, **kwargs)
+    context["bulk_form"] = bulk_form or _bulk_form(screening, user)
+    return context
+
+
+#: The fewest unreviewed review flags for which the page offers one reason for several.
+BULK_FROM = 2
+
+
+def _bulk_form(screening: Screening, user: Any) -> BulkAcknowledgeForm | None:
+    """The form for one reason across the review flags still unreviewed, when a clinician may
+    review this screening's flags and at least `BULK_FROM` of them wait."""
+    if screening.status != Screening.Status.UNSIGNED or not has_perm(
+        user, "screening.add_flagreview"
+    ):
+        return None
+    pending = [flag for flag in services.pending_flags(screening) if flag.severity == "review"]
+    if len(pending) < BULK_FROM:
+        return None
+    return BulkAcknowledgeForm(screening_uuid=screening.uuid, choices=_review_choices(pending))
+
+
+def _review_choices(flags: Any) -> list[tuple[str, str]]:
+    return [(flag.rule, flag.title) for flag in flags if flag.severity == "review"]

@@ -1,8 +1,9 @@
 """Errors the services raise for a person to read, each with a machine code as well as a
 sentence (like Django's `ValidationError(message, code=...)`).
 
-Pages turn them into messages beside the form; the API answers `{"code", "detail"}` (and
-`errors` for input problems) with the status the code implies. None of them is a server error.
+Pages turn them into messages beside the form; the API answers `{"code", "detail", "errors"}`
+(`errors` listing input problems by field, empty otherwise) with the status the code implies.
+None of them is a server error.
 
 | code       | meaning                                                       | API status |
 |------------|---------------------------------------------------------------|------------|

@@ -1,5 +1,5 @@
 """Keyset pagination: one page of an ordered queryset after an opaque cursor naming the last row
-shown, never an OFFSET, so page 1,000 costs what page 1 does and rows added meanwhile neither
+shown (encrypted: it reveals no id or timestamp and cannot be forged), never an OFFSET, so page 1,000 costs what page 1 does and rows added meanwhile neither
 repeat nor vanish. The reviewer's list, the audit log and the API's list all page this way.
 
 A paginator names the columns that order the rows (the last one unique, usually the primary
@@ -11,12 +11,14 @@ serves them.
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
@@ -25,6 +27,20 @@ T = TypeVar("T", bound=Model)
 
 class InvalidCursor(ValueError):
     """The cursor was not one this app wrote (edited by hand, or truncated)."""
+
+
+#: The longest cursor this app writes (a Fernet token of a few keys); longer ones are refused
+#: before any decryption.
+MAX_CURSOR_LENGTH = 256
+#: What a cursor looks like (URL-safe base64), for the API's schema.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+
+def _cursor_cipher() -> Fernet:
+    """Cursors are encrypted and authenticated with a key derived from SECRET_KEY: a client can
+    neither read the ids and timestamps they name nor forge one."""
+    digest = hashlib.sha256(f"screening.core.pagination:{settings.SECRET_KEY}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +101,16 @@ class KeysetPaginator(Generic[T]):
         else:
             values = list(row)
         text = "|".join(_show(value) for value in values)
-        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+        return _cursor_cipher().encrypt(text.encode()).decode().rstrip("=")
 
     def decode(self, cursor: str) -> list[Any]:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise InvalidCursor(cursor[:16])
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
-            parts = base64.urlsafe_b64decode(padded.encode("ascii")).decode().split("|")
-        except (binascii.Error, UnicodeError, ValueError):
-            raise InvalidCursor(cursor) from None
+            parts = _cursor_cipher().decrypt(padded.encode("ascii")).decode().split("|")
+        except (InvalidToken, UnicodeError, ValueError):
+            raise InvalidCursor(cursor[:16]) from None
         if len(parts) != len(self.keys):
             raise InvalidCursor(cursor)
         try:

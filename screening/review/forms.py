@@ -8,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.contrib.auth.models import Permission, User
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from rules.models import RuleSetVersion
@@ -39,11 +40,39 @@ class DateRangeForm(forms.Form):
         return data
 
 
+class VersionChoiceField(forms.ModelChoiceField[RuleSetVersion]):
+    """A published rule-set version named in the URL by its rule set and number (`ketamine-2`),
+    never by its primary key."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, RuleSetVersion):
+            return f"{value.rule_set.name}-{value.number}"
+        return super().prepare_value(value)
+
+    def to_python(self, value: Any) -> RuleSetVersion | None:
+        if value in self.empty_values:
+            return None
+        name, _, number = str(value).rpartition("-")
+        if not name or not number.isdigit():
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        versions = self.queryset if self.queryset is not None else RuleSetVersion.objects.none()
+        try:
+            return versions.get(rule_set__name=name, number=int(number))
+        except RuleSetVersion.DoesNotExist:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
 class ScreeningFilterForm(DateRangeForm):
     """The reviewer's list: narrow by run date, clinician, outcome, flags and rule set version."""
 
+    # Named in the URL by username, never by primary key.
     clinician = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="Any clinician"
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Any clinician",
+        to_field_name="username",
     )
     disposition = forms.ChoiceField(required=False)
     urgent = YesNoAnyField(label="Urgent")
@@ -54,7 +83,7 @@ class ScreeningFilterForm(DateRangeForm):
         help_text="A rule ID, e.g. STOP-PREGNANCY.",
     )
     overridden_stop = forms.BooleanField(label="Has an overridden stop flag", required=False)
-    version = forms.ModelChoiceField(
+    version = VersionChoiceField(
         queryset=RuleSetVersion.objects.none(),
         required=False,
         empty_label="Any version",

@@ -15,6 +15,7 @@ PATHS = {
     "/api/v1/screenings/{screening_uuid}/fhir",
     "/api/v1/fhir/Questionnaire/ketamine-intake",
     "/api/v1/patients",
+    "/api/v1/patients/search",
     "/api/v1/patients/{patient_uuid}",
     "/api/v1/patients/{patient_uuid}/intakes",
     "/api/v1/intakes/{intake_uuid}",
@@ -74,3 +75,40 @@ def test_docs_page_loads_its_scripts_and_styles_locally(client):
     assert "/static/ninja/swagger-ui.css" in page
     assert "cdn" not in page.lower()
     assert "https://" not in page
+
+
+# --- issue 16, finding 9: the schema says what the server does -----------------------------------
+
+
+def test_the_schema_documents_what_the_server_requires(client):
+    document = client.get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    update = schemas["IntakeUpdate"]
+    assert "version" in update["required"]
+    assert update["properties"]["version"]["type"] == "integer"
+    assert "If-Match" in update["properties"]["version"]["description"]
+    parameters = {
+        p["name"]: p["schema"] for p in document["paths"]["/api/v1/screenings"]["get"]["parameters"]
+    }
+    assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"]) == (1, 200)
+    cursor = parameters["cursor"]["anyOf"][0]
+    assert cursor["pattern"]
+    assert cursor["maxLength"]
+    for name in ("PatientIn", "PatientSearch", "IntakeUpdate", "AcknowledgeIn", "SignIn"):
+        assert schemas[name]["additionalProperties"] is False, name
+    assert schemas["Detail"]["required"] == ["code", "detail", "errors"]
+
+
+@pytest.mark.parametrize("version", ["1", 1.0, True])
+def test_an_integer_is_an_integer(as_clinician, intake, version):
+    response = as_clinician.put(f"/intakes/{intake.uuid}", {"version": version, "answers": {}})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "version"
+
+
+def test_a_property_the_schema_does_not_name_is_refused(as_clinician, intake):
+    response = as_clinician.put(
+        f"/intakes/{intake.uuid}", {"version": 1, "answers": {}, "verison": 2}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "verison"

@@ -39,15 +39,19 @@ def test_an_invalid_patient_is_422_by_field(as_clinician):
         "/patients", {**NEW_PATIENT, "sex_at_birth": "x", "date_of_birth": "soon", "mrn": "  "}
     )
     assert response.status_code == 422
-    fields = {problem["field"] for problem in response.json()}
+    fields = {problem["field"] for problem in response.json()["errors"]}
     assert fields == {"sex_at_birth", "date_of_birth", "mrn"}
     assert Patient.objects.count() == 0
 
 
-def test_malformed_json_is_422_not_500(as_clinician):
+def test_malformed_json_is_400_not_500(as_clinician):
     response = as_clinician.call("post", "/patients", "{oops")
-    assert response.status_code == 422
-    assert response.json() == [{"field": "(body)", "message": "is not valid JSON"}]
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "malformed",
+        "detail": "The request body is not valid JSON.",
+        "errors": [{"field": "(body)", "message": "is not valid JSON"}],
+    }
 
 
 def test_reviewer_cannot_register_a_patient(as_reviewer):
@@ -68,7 +72,7 @@ def test_clinician_and_reviewer_read_a_patient_and_the_read_is_audited(
 
 def test_rule_admin_cannot_read_patients(as_rule_admin, patient):
     assert as_rule_admin.get(f"/patients/{patient.uuid}").status_code == 403
-    assert as_rule_admin.get(f"/patients?mrn={patient.mrn}").status_code == 403
+    assert as_rule_admin.post("/patients/search", {"mrn": patient.mrn}).status_code == 403
 
 
 def test_outsider_cannot_read_patients(as_outsider, patient):
@@ -84,15 +88,28 @@ def test_search_by_mrn_finds_exactly_that_patient(as_clinician, patient, clinici
     from tests.factories import make_patient
 
     make_patient(created_by=clinician)
-    found = as_clinician.get(f"/patients?mrn={patient.mrn}").json()
+    found = as_clinician.post("/patients/search", {"mrn": patient.mrn}).json()
     assert [p["uuid"] for p in found] == [str(patient.uuid)]
-    assert as_clinician.get("/patients?mrn=NOPE").json() == []
+    found = as_clinician.post("/patients/search", {"mrn": patient.mrn.lower()}).json()
+    assert [p["uuid"] for p in found] == [str(patient.uuid)]
+    assert as_clinician.post("/patients/search", {"mrn": "NOPE"}).json() == []
 
 
 def test_search_requires_an_mrn(as_clinician):
-    response = as_clinician.get("/patients")
+    response = as_clinician.post("/patients/search", {})
     assert response.status_code == 422
-    assert response.json() == [{"field": "mrn", "message": "Field required"}]
+    assert response.json()["errors"] == [{"field": "mrn", "message": "Field required"}]
+
+
+def test_search_by_mrn_in_the_url_is_refused_so_no_mrn_reaches_the_access_log(
+    as_clinician, patient
+):
+    """Finding 3: `GET /patients?mrn=` put the MRN in the access log; the search is a POST."""
+    response = as_clinician.get(f"/patients?mrn={patient.mrn}")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json()["code"] == "not_allowed"
+    assert patient.mrn not in response.content.decode()
 
 
 # --- intakes -------------------------------------------------------------------------------------
@@ -184,7 +201,7 @@ def test_a_stale_version_is_409_and_changes_nothing(as_clinician, intake):
 def test_a_save_without_a_version_is_422(as_clinician, intake):
     response = as_clinician.put(f"/intakes/{intake.uuid}", {"answers": {}})
     assert response.status_code == 422
-    assert response.json()[0]["field"] == "version"
+    assert response.json()["errors"][0]["field"] == "version"
 
 
 def test_invalid_answers_are_422_by_field_and_change_nothing(as_clinician, intake):
@@ -196,12 +213,12 @@ def test_invalid_answers_are_422_by_field_and_change_nothing(as_clinician, intak
         },
     )
     assert response.status_code == 422
-    assert {p["field"] for p in response.json()} == {"age_years"}
+    assert {p["field"] for p in response.json()["errors"]} == {"age_years"}
     response = as_clinician.put(
         f"/intakes/{intake.uuid}",
         {"version": 1, "answers": {"phq9_total": 99, "pregancy_status": "pregnant"}},
     )
-    assert {p["field"] for p in response.json()} == {"phq9_total", "pregancy_status"}
+    assert {p["field"] for p in response.json()["errors"]} == {"phq9_total", "pregancy_status"}
     intake.refresh_from_db()
     assert intake.version == 1
     assert intake.phq9_total == 19
@@ -260,7 +277,7 @@ def test_an_unknown_formulation_is_422_naming_the_field(as_clinician, intake):
         {"version": 1, "answers": {"planned_formulation": "ketamine_lozenge"}},
     )
     assert response.status_code == 422
-    [problem] = response.json()
+    [problem] = response.json()["errors"]
     assert problem["field"] == "planned_formulation"
     assert "esketamine_nasal" in problem["message"]
     intake.refresh_from_db()

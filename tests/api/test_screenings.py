@@ -56,7 +56,7 @@ def test_an_intake_that_cannot_be_evaluated_is_422(as_clinician, patient, clinic
     bad = make_intake(patient=patient, by=clinician, systolic_bp=80, diastolic_bp=120)
     response = as_clinician.post(f"/intakes/{bad.uuid}/screenings")
     assert response.status_code == 422
-    assert all(set(p) == {"field", "message"} for p in response.json())
+    assert all(set(p) == {"field", "message"} for p in response.json()["errors"])
     assert not Screening.objects.exists()
 
 
@@ -108,7 +108,11 @@ def test_flags_are_handled_then_the_screening_is_signed(as_clinician, flagged_in
     assert AuditEvent.objects.filter(action="flag.acknowledged", object_id=uuid).exists()
     again = as_clinician.post(f"/screenings/{uuid}/sign")
     assert again.status_code == 409
-    assert again.json() == {"code": "locked", "detail": "This screening is signed and locked."}
+    assert again.json() == {
+        "code": "locked",
+        "detail": "This screening is signed and locked.",
+        "errors": [],
+    }
 
 
 def test_a_review_saved_meanwhile_is_not_silently_replaced(as_clinician, flagged_intake):
@@ -143,7 +147,7 @@ def test_an_override_needs_a_coded_reason_and_text(as_clinician, flagged_intake)
         {"reason_code": "because", "reason": " "},
     )
     assert response.status_code == 422
-    assert {p["field"] for p in response.json()} == {"reason_code", "reason"}
+    assert {p["field"] for p in response.json()["errors"]} == {"reason_code", "reason"}
 
 
 def test_reviewer_token_cannot_sign_or_review_flags(
@@ -199,7 +203,7 @@ def test_list_pages_with_a_cursor_and_filters(as_reviewer, clinician, reviewer):
 def test_bad_list_parameters_are_422(as_reviewer, query):
     response = as_reviewer.get(f"/screenings?{query}")
     assert response.status_code == 422
-    assert response.json()[0]["field"] == query.split("=")[0]
+    assert response.json()["errors"][0]["field"] == query.split("=")[0]
 
 
 # --- FHIR ----------------------------------------------------------------------------------------
@@ -285,8 +289,8 @@ def test_signing_an_incomplete_result_needs_reasons_given_in_the_body(
     ]
     refused = as_clinician.post(f"/screenings/{uuid}/sign")
     assert refused.status_code == 422
-    assert [p["field"] for p in refused.json()] == ["incomplete_reasons"]
-    assert "pregnancy_status" in refused.json()[0]["message"]
+    assert [p["field"] for p in refused.json()["errors"]] == ["incomplete_reasons"]
+    assert "pregnancy_status" in refused.json()["errors"][0]["message"]
 
     signed = as_clinician.post(
         f"/screenings/{uuid}/sign",

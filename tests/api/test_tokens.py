@@ -32,6 +32,7 @@ def test_a_call_without_a_token_is_401_json_not_a_login_redirect(anonymous):
     assert response.json() == {
         "code": "unauthorized",
         "detail": "Authenticate with a token or a session.",
+        "errors": [],
     }
 
 

@@ -37,8 +37,10 @@ def register_patient(page: Page, live_server) -> None:
 
 
 def add_trial(page: Page, index: int, drug: str, weeks: str, outcome: str) -> None:
-    page.get_by_role("button", name="Add a trial").click()
-    expect(page.locator(f"#id_trials-{index}-drug")).to_be_focused()
+    """Fill in trial `index`: an empty list's blank row as it is, any later one after "Add"."""
+    if not page.locator(f"#id_trials-{index}-drug").count():
+        page.get_by_role("button", name="Add a trial").click()
+        expect(page.locator(f"#id_trials-{index}-drug")).to_be_focused()
     page.locator(f"#id_trials-{index}-drug").fill(drug)
     page.locator(f"#id_trials-{index}-weeks_at_adequate_dose").fill(weeks)
     page.locator(f"#id_trials-{index}-outcome").select_option(outcome)
@@ -52,9 +54,14 @@ def fill_intake(page: Page) -> None:
     answer(page, "diagnoses", "Generalised anxiety disorder")
     page.get_by_label("Current mood episode").select_option("depressive")
 
-    # No JavaScript needed a blank row; with it, trials are added by the button.
-    expect(page.locator("[data-trial-row]")).to_have_count(0)
+    # An empty list starts with one blank row, ready for the first trial; the button adds more.
+    expect(page.locator("[data-trial-row]")).to_have_count(1)
+    expect(page.locator("#id_trials-0-drug")).to_have_value("")
     add_trial(page, 0, "sertraline", "8", "no_response")
+    # Filling in the row answered the question above the list.
+    expect(
+        question(page, "antidepressant_trials_recorded").get_by_label("Trials listed below")
+    ).to_be_checked()
     add_trial(page, 1, "venlafaxine", "6", "partial_response")
     add_trial(page, 2, "mirtazapine", "2", "intolerance")
     page.get_by_role("button", name="Remove trial 3").click()

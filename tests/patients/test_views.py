@@ -552,3 +552,35 @@ def test_reviewers_read_an_intake_but_cannot_post_to_it(client, reviewer, patien
     assert re.search(r'name="phq9_total" value="19"[^>]*disabled', page)
     assert response.status_code == 403
     assert refreshed(intake).phq9_total == 19
+
+
+# --- issue 16: NUL characters are a field error on every form, never a server error -----------
+
+
+@pytest.mark.parametrize("field", ["mrn", "family_name", "given_names"])
+def test_a_nul_character_in_registration_is_shown_beside_the_field(client, clinician, field):
+    as_user(client, clinician)
+
+    response = client.post(reverse("patients:register"), _registration(**{field: "Ok\x00afor"}))
+
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in field_block(html(response), field)
+    assert not Patient.objects.exists()
+
+
+def test_a_nul_character_in_a_trials_drug_is_shown_beside_it(client, clinician, draft):
+    as_user(client, clinician)
+    data = eligible_data(draft, action="save")
+    data["trials-0-drug"] = "sertra\x00line"
+
+    response = client.post(edit_url(draft), data)
+
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in html(response)
+    assert refreshed(draft).version == 1
+
+
+def test_a_nul_character_in_the_patient_search_is_not_a_server_error(client, clinician):
+    as_user(client, clinician)
+    response = client.post(reverse("patients:list"), {"q": "MRN\x00"})
+    assert response.status_code == 200

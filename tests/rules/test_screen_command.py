@@ -233,3 +233,48 @@ def test_diagnoses_known_in_part_screen_with_the_rest_left_open(tmp_path, trd_el
     assert code == 0
     assert "diagnoses" in [m["fact"] for m in result["missing"]]
     assert {i["condition"]: i["status"] for i in result["indications"]}["mdd"] == "indicated"
+
+
+# --- issue 16: bounded cost, and one bad document never loses the batch ---------------------------
+
+
+def test_oversized_deep_and_flooded_documents_each_get_their_own_line_and_the_batch_goes_on(
+    tmp_path, facts_file
+):
+    flooded = tmp_path / "flooded.json"
+    flooded.write_text(json.dumps({f"unknown_fact_{i:05d}": True for i in range(50_000)}))
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"diagnoses": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    nested = tmp_path / "nested.json"
+    nested.write_text('{"diagnoses": ' + "[" * 50 + "]" * 50 + "}")
+    good = facts_file("adolescent-15", version=2)
+
+    code, out = screen(str(flooded), str(deep), str(nested), good)
+
+    assert code == 2
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 4
+    assert lines[0]["file"] == str(flooded)
+    assert lines[0]["errors"] == [
+        {
+            "field": "(document)",
+            "message": "is larger than 256 KB, the most a facts document may be",
+        }
+    ]
+    assert lines[1]["file"] == str(deep)
+    assert "nested too deeply" in lines[1]["errors"][0]["message"]
+    assert lines[2]["file"] == str(nested)
+    assert "nested too deeply" in lines[2]["errors"][0]["message"]
+    assert lines[3]["disposition"] == "review_required"
+
+
+def test_a_document_of_many_unknown_keys_under_the_size_limit_is_one_line_of_bounded_problems(
+    tmp_path,
+):
+    many = tmp_path / "many.json"
+    many.write_text(json.dumps({f"k{i}": True for i in range(5_000)}))
+    code, out = screen(str(many))
+    assert code == 2
+    assert json.loads(out)["errors"] == [
+        {"field": "(document)", "message": "has 5,000 keys; a facts document has at most 100"}
+    ]

@@ -3,6 +3,7 @@ streamed CSV export (PostgreSQL)."""
 
 import csv
 import io
+import re
 from datetime import timedelta
 from importlib import import_module
 
@@ -86,8 +87,22 @@ def test_unfiltered_list_shows_every_screening(client, reviewer, clinician):
 def test_filter_by_clinician(client, reviewer, clinician, other_clinician):
     mine = run(clinician)
     theirs = run(other_clinician)
-    assert listed(client, reviewer, clinician=other_clinician.pk) == {theirs.uuid}
-    assert listed(client, reviewer, clinician=clinician.pk) == {mine.uuid}
+    assert listed(client, reviewer, clinician=other_clinician.username) == {theirs.uuid}
+    assert listed(client, reviewer, clinician=clinician.username) == {mine.uuid}
+
+
+def test_filters_name_people_and_versions_not_primary_keys(client, reviewer, clinician):
+    """Finding 10: the filter form's values were users' and versions' primary keys."""
+    screening = run(clinician)
+    version = published_version()
+    client.force_login(reviewer)
+    page = client.get(LIST).content.decode()
+    people = re.search(r'<select name="clinician".*?</select>', page, re.S).group(0)
+    versions = re.search(r'<select name="version".*?</select>', page, re.S).group(0)
+    assert re.findall(r'value="([^"]*)"', people) == ["", clinician.username]
+    assert f"ketamine-{version.number}" in re.findall(r'value="([^"]*)"', versions)
+    assert all(not v.isdigit() for v in re.findall(r'value="([^"]*)"', people + versions))
+    assert listed(client, reviewer, clinician=clinician.pk) != {screening.uuid}
 
 
 def test_filter_by_disposition(client, reviewer, clinician):
@@ -138,8 +153,8 @@ def test_filter_by_signed(client, reviewer, clinician):
 def test_filter_by_rule_set_version(client, reviewer, clinician):
     screening = run(clinician)
     version = published_version()
-    assert listed(client, reviewer, version=version.pk) == {screening.uuid}
-    response = client.get(LIST, {"version": 999999})
+    assert listed(client, reviewer, version=f"ketamine-{version.number}") == {screening.uuid}
+    response = client.get(LIST, {"version": "ketamine-999999"})
     assert "Select a valid choice" in response.content.decode()
 
 

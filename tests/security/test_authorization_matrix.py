@@ -96,6 +96,10 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     # the clinician's worklist (GET filters: no patient data in them)
     "screening:worklist": {"GET": CLINICIANS, "POST": expect(LOGIN, 405, 405, 405, 405)},
     "screening:acknowledge": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
+    "screening:acknowledge_several": {
+        "GET": expect(LOGIN, 405, 405, 405, 405),
+        "POST": CLINICIANS,
+    },
     "screening:override": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "screening:sign": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "screening:amend": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
@@ -153,7 +157,7 @@ API: dict[str, dict[str, Any]] = {
     "POST /api/v1/screenings/{screening_uuid}/flags/{rule_id}/override": API_CLINICIANS,
     "POST /api/v1/screenings/{screening_uuid}/sign": API_CLINICIANS,
     "POST /api/v1/patients": API_CLINICIANS,
-    "GET /api/v1/patients": API_READERS,
+    "POST /api/v1/patients/search": API_READERS,
     "GET /api/v1/patients/{patient_uuid}": API_READERS,
     "POST /api/v1/patients/{patient_uuid}/intakes": API_CLINICIANS,
     "GET /api/v1/intakes/{intake_uuid}": API_READERS,
@@ -288,6 +292,7 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "screening:detail": lambda w: [w.screening.uuid],
     "screening:pdf": lambda w: [w.screening.uuid],
     "screening:acknowledge": lambda w: [w.screening.uuid, w.flag],
+    "screening:acknowledge_several": lambda w: [w.screening.uuid],
     "screening:override": lambda w: [w.screening.uuid, "STOP-PREGNANCY"],
     "screening:sign": lambda w: [w.screening.uuid],
     "screening:amend": lambda w: [w.screening.uuid],
@@ -320,6 +325,7 @@ POST_DATA: dict[str, dict[str, str]] = {
     "screening:amend": {"reason": "Blood pressure was mistyped"},
     "patients:intake_autosave": {"version": "1", "phq9_total": "19"},
     "screening:acknowledge": {"reason": "Rechecked: 128/82"},
+    "screening:acknowledge_several": {"rule_ids": "REV-BP-ELEVATED", "reason": "Rechecked"},
     "screening:override": {"reason_code": "specialist_approval", "reason": "MDT approved"},
 }
 
@@ -420,8 +426,8 @@ def _api_call(world: World, operation: str) -> tuple[str, str, Any]:
         }
     elif method == "PUT":
         body = {"version": world.intake.version, "answers": {"phq9_total": 19}}
-    elif method == "GET" and template == "/api/v1/patients":
-        path += f"?mrn={world.patient.mrn}"
+    elif template == "/api/v1/patients/search":
+        body = {"mrn": world.patient.mrn}
     elif method == "POST":
         body = {}
     return method, path, body

@@ -1,9 +1,10 @@
 """`python manage.py screen FILE [FILE ...]`: evaluate fact documents, print results, store nothing.
 
 One file prints one JSON result; several print one compact JSON object per line, in order; `-`
-reads one document from standard input. An invalid document prints
-`{"file": …, "errors": [{"field": …, "message": …}]}` on its line, the rest go on, and the
-command exits with status 2 at the end.
+reads one document from standard input. An invalid document (a file that is not JSON, is
+too large or too deeply nested included) prints `{"file": …, "errors": [{"field": …,
+"message": …}]}` on its line, the rest go on, and the command exits with status 2 at the end.
+Each document costs bounded time whatever it holds (the engine's `MAX_*` limits).
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from rules.engine import CompiledRuleSet, FactsInvalid, FieldError, RuleSetInvalid
+from rules.engine import (
+    CompiledRuleSet,
+    FactsInvalid,
+    FieldError,
+    RuleSetInvalid,
+    parse_document,
+)
+from rules.engine.facts import MAX_DOCUMENT_BYTES
 from rules.loader import (
     DEFAULT_RULES_FILES,
     DEFAULT_VERSION,
@@ -105,21 +113,14 @@ def _not_migrated() -> bool:
 
 
 def _read(name: str) -> Any:
-    """The parsed document, or `FactsInvalid` naming what is wrong with the file itself."""
+    """The parsed document, or `FactsInvalid` naming what is wrong with the file itself (it
+    cannot be read, is too large, is not JSON or is nested too deeply)."""
     try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        if name == "-":
+            text = sys.stdin.read(MAX_DOCUMENT_BYTES + 1)
+        else:
+            with Path(name).open(encoding="utf-8") as file:
+                text = file.read(MAX_DOCUMENT_BYTES + 1)
     except (OSError, UnicodeDecodeError) as exc:
         raise FactsInvalid([FieldError("(document)", f"cannot be read: {exc}")]) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FactsInvalid(
-            [
-                FieldError(
-                    "(document)",
-                    f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                )
-            ]
-        ) from None
-    except ValueError as exc:  # e.g. an integer longer than Python will read (4,300 digits)
-        raise FactsInvalid([FieldError("(document)", f"is not valid JSON: {exc}")]) from None
+    return parse_document(text)

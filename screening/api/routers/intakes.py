@@ -18,7 +18,6 @@ from screening.api.routers.screenings import screening_out
 from screening.api.schemas import (
     REFUSALS,
     Detail,
-    FieldProblem,
     IntakeFromFhir,
     IntakeOut,
     IntakePrefilled,
@@ -53,7 +52,7 @@ def _etag(intake: Intake) -> str:
 
 @router.post(
     "/from-fhir",
-    response={201: IntakePrefilled, 422: list[FieldProblem], **REFUSALS},
+    response={201: IntakePrefilled, **REFUSALS},
     summary="Start a draft intake prefilled from a FHIR R4 Bundle (nothing runs)",
 )
 def intake_create_from_fhir(request: HttpRequest, payload: IntakeFromFhir) -> Status[Any]:
@@ -89,7 +88,7 @@ def intake_get(request: HttpRequest, intake_uuid: UUID, response: HttpResponse) 
 
 @router.put(
     "/{uuid:intake_uuid}",
-    response={200: IntakeOut, 409: Detail, 422: list[FieldProblem], **REFUSALS},
+    response={200: IntakeOut, 409: Detail, **REFUSALS},
 )
 def intake_update(
     request: HttpRequest, intake_uuid: UUID, payload: IntakeUpdate, response: HttpResponse
@@ -124,7 +123,7 @@ def _expected_version(request: HttpRequest, version: int | None) -> int:
 
 @router.post(
     "/{uuid:intake_uuid}/screenings",
-    response={201: ScreeningOut, 409: Detail, 422: list[FieldProblem], **REFUSALS},
+    response={201: ScreeningOut, 409: Detail, 503: Detail, **REFUSALS},
 )
 def screening_run(request: HttpRequest, intake_uuid: UUID) -> Status[Any]:
     """Run the screening of the intake's saved answers under the published rule set."""

@@ -1,4 +1,5 @@
-"""`/patients`: register, find and read patients; start an intake."""
+"""`/patients`: register, find (by POST: an MRN never goes in a URL) and read patients; start
+an intake."""
 
 from __future__ import annotations
 
@@ -14,14 +15,21 @@ from patients.models import Patient
 from patients.selectors import patient_for, patients_visible_to
 from screening.api.auth import caller
 from screening.api.routers.intakes import intake_out
-from screening.api.schemas import REFUSALS, Detail, FieldProblem, IntakeOut, PatientIn, PatientOut
+from screening.api.schemas import (
+    REFUSALS,
+    Detail,
+    IntakeOut,
+    PatientIn,
+    PatientOut,
+    PatientSearch,
+)
 from screening.core.audit import audit_view
 from screening.core.errors import ConflictError
 
 router = Router(tags=["patients"])
 
 
-@router.post("", response={201: PatientOut, 409: Detail, 422: list[FieldProblem], **REFUSALS})
+@router.post("", response={201: PatientOut, 409: Detail, **REFUSALS})
 def patient_create(request: HttpRequest, payload: PatientIn) -> Status[Any]:
     user = caller(request, "patients.add_patient")
     try:
@@ -33,11 +41,12 @@ def patient_create(request: HttpRequest, payload: PatientIn) -> Status[Any]:
     return Status(201, patient)
 
 
-@router.get("", response={200: list[PatientOut], 422: list[FieldProblem], **REFUSALS})
-def patient_search(request: HttpRequest, mrn: str) -> list[Patient]:
-    """The patient with exactly this medical record number (an empty list if none)."""
+@router.post("/search", response={200: list[PatientOut], **REFUSALS})
+def patient_search(request: HttpRequest, payload: PatientSearch) -> list[Patient]:
+    """The patient with this medical record number, in any case (an empty list if none). The
+    MRN goes in the body, never in the URL, where access logs would keep it."""
     user = caller(request, "patients.view_patient")
-    found = list(patients_visible_to(user).filter(mrn=mrn.strip()))
+    found = list(patients_visible_to(user).filter(mrn__iexact=payload.mrn))
     for patient in found:
         audit_view(user, patient, page="api")
     return found

@@ -3,16 +3,16 @@ and export one as FHIR."""
 
 from __future__ import annotations
 
-import json
-from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Path, Query, Router, Schema
+from pydantic import Field
 
-from rules.engine import FactsInvalid, FieldError, ScreeningResult
+from rules.engine import IsoDate, ScreeningResult
+from rules.engine.ruleset import RULE_ID
 from rules.loader import compiled_version
 from rules.selectors import published_version
 from screening import services
@@ -21,7 +21,6 @@ from screening.api.schemas import (
     REFUSALS,
     AcknowledgeIn,
     Detail,
-    FieldProblem,
     OverrideIn,
     ReviewOut,
     ScreeningOut,
@@ -30,17 +29,27 @@ from screening.api.schemas import (
 )
 from screening.core.audit import audit_record, audit_view
 from screening.core.errors import InputInvalid
-from screening.core.pagination import InvalidCursor, KeysetPaginator, day_start
+from screening.core.limits import json_body
+from screening.core.pagination import (
+    CURSOR_PATTERN,
+    MAX_CURSOR_LENGTH,
+    InvalidCursor,
+    KeysetPaginator,
+    day_start,
+)
 from screening.fhir.bundle import screening_bundle
 from screening.models import FlagReview, Screening
 from screening.selectors import RUN_KEYS, screening_for, screenings_visible_to
 
 router = Router(tags=["screenings"])
 
+#: A rule's ID as rule sets write it (`STOP-PREGNANCY`).
+RuleId = Annotated[str, Path(pattern=RULE_ID.pattern, max_length=40)]
+
 
 @router.post(
     "/evaluate",
-    response={200: ScreeningResult, 422: list[FieldProblem], 401: Detail, 403: Detail},
+    response={200: ScreeningResult, 503: Detail, **REFUSALS},
     summary="Screen a facts document under the published rule set (stores nothing)",
     openapi_extra={
         "requestBody": {
@@ -55,10 +64,7 @@ def evaluate(request: HttpRequest) -> ScreeningResult:
     """Any role may screen a document: nothing is stored and no patient is named, and rule admins
     use it to try the published rules. Accounts without a role may not."""
     caller(request, "rules.view_ruleset")
-    try:
-        document = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise FactsInvalid([FieldError("(document)", "is not valid JSON")]) from None
+    document = json_body(request)
     return compiled_version(published_version()).screen(document, today=timezone.localdate())
 
 
@@ -114,18 +120,21 @@ class ScreeningFilters(Schema):
     ) = None
     signed: bool | None = None
     urgent: bool | None = None
-    run_from: date | None = None
-    run_to: date | None = None
-    cursor: str | None = None
-    limit: int = 50
+    run_from: IsoDate | None = None
+    run_to: IsoDate | None = None
+    cursor: str | None = Field(
+        default=None,
+        max_length=MAX_CURSOR_LENGTH,
+        pattern=CURSOR_PATTERN,
+        description="The `next_cursor` of the previous page (opaque).",
+    )
+    limit: int = Field(default=50, ge=1, le=200, description="Screenings a page.")
 
 
-@router.get("", response={200: ScreeningPage, 422: list[FieldProblem], **REFUSALS})
+@router.get("", response={200: ScreeningPage, **REFUSALS})
 def screening_list(request: HttpRequest, filters: Query[ScreeningFilters]) -> dict[str, Any]:
     """Screenings, newest run first, a page at a time (follow `next_cursor`)."""
     user = caller(request, "screening.view_screening")
-    if not 1 <= filters.limit <= 200:
-        raise InputInvalid.one("limit", "must be between 1 and 200")
     screenings = screenings_visible_to(user).select_related("intake")
     if filters.disposition is not None:
         screenings = screenings.filter(disposition=filters.disposition)
@@ -194,10 +203,10 @@ def _review(
 
 @router.post(
     "/{uuid:screening_uuid}/flags/{rule_id}/acknowledge",
-    response={200: ScreeningOut, 409: Detail, 422: list[FieldProblem], **REFUSALS},
+    response={200: ScreeningOut, 409: Detail, **REFUSALS},
 )
 def flag_acknowledge(
-    request: HttpRequest, screening_uuid: UUID, rule_id: str, payload: AcknowledgeIn
+    request: HttpRequest, screening_uuid: UUID, rule_id: RuleId, payload: AcknowledgeIn
 ) -> dict[str, Any]:
     """Acknowledge an urgent or review flag with a reason."""
     return _review(request, screening_uuid, rule_id, FlagReview.Kind.ACKNOWLEDGED, payload)
@@ -205,10 +214,10 @@ def flag_acknowledge(
 
 @router.post(
     "/{uuid:screening_uuid}/flags/{rule_id}/override",
-    response={200: ScreeningOut, 409: Detail, 422: list[FieldProblem], **REFUSALS},
+    response={200: ScreeningOut, 409: Detail, **REFUSALS},
 )
 def flag_override(
-    request: HttpRequest, screening_uuid: UUID, rule_id: str, payload: OverrideIn
+    request: HttpRequest, screening_uuid: UUID, rule_id: RuleId, payload: OverrideIn
 ) -> dict[str, Any]:
     """Override a stop flag with a coded reason and an explanation."""
     return _review(
@@ -223,7 +232,7 @@ def flag_override(
 
 @router.post(
     "/{uuid:screening_uuid}/sign",
-    response={200: ScreeningOut, 409: Detail, 422: list[FieldProblem], **REFUSALS},
+    response={200: ScreeningOut, 409: Detail, **REFUSALS},
 )
 def screening_sign(
     request: HttpRequest, screening_uuid: UUID, payload: SignIn | None = None
