@@ -5,10 +5,12 @@ Every variable is listed in `.env.example`. A `.env` file in the project root is
 tests and production run on PostgreSQL via `DATABASE_URL`.
 """
 
+import json
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -103,6 +105,7 @@ INSTALLED_APPS = [
     "screening.accounts",
     "screening",
     "screening.api",
+    "screening.ehr",
     "patients",
     "rules",
 ]
@@ -458,3 +461,18 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+
+def _cds_clients() -> dict[str, Any]:
+    """CDS Hooks clients allowed to call `/cds-services`: `CDS_CLIENTS_FILE`, a JSON object
+    `{"<iss>": {"public_keys": ["<PEM>", ...]}}` (none when unset)."""
+    path = env_str("CDS_CLIENTS_FILE")
+    if not path:
+        return {}
+    clients = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(clients, dict):
+        raise ImproperlyConfigured("CDS_CLIENTS_FILE must hold a JSON object of clients")
+    return clients
+
+
+CDS_CLIENTS: dict[str, Any] = _cds_clients()

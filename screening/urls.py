@@ -16,6 +16,7 @@ urlpatterns = [
     path("rules/", include("rules.urls")),
     path("", include("screening.accounts.urls")),
     path("people/", include("screening.accounts.admin_urls")),
+    path("", include("screening.ehr.urls")),
     path("", include("screening.clinic.shell_urls")),
 ]
 

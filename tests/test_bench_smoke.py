@@ -24,6 +24,7 @@ BENCHES = {
     "reviewer.py": "reviewer: list p95 ratio 90/30 = ",
     "http.py": "http: submit p95 / floor p95 = ",
     "soak.py": "soak: ",
+    "cds.py": "cds: patient-view p95 / evaluate p95 = ",
 }
 
 

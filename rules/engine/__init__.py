@@ -26,7 +26,11 @@ It reads like this:
 - **Comparisons**: `=` `!=` `<` `<=` `>` `>=` (also `≠` `≤` `≥`). Numbers must lie in the fact's
   range (`phq9_total >= 30` is rejected: PHQ-9 runs 0–27).
 - **Lists**: `fact in ("a", "b")`, `fact not in ("a", "b")`. **Sets** (`diagnoses`):
-  `"mdd" in diagnoses`, `"mdd" not in diagnoses`.
+  `"mdd" in diagnoses`, `"mdd" not in diagnoses`. A set may be *known in part* (open world,
+  as EHR data is): `{"includes": ["mdd"], "excludes": ["gad"]}` in the document. Then
+  `"mdd" in diagnoses` is true, `"gad" in diagnoses` false and `"bipolar_i" in diagnoses`
+  unknown (so `bipolar` is unknown and `diagnoses` is listed under `missing` by the rules it
+  leaves open). A complete list (`["mdd"]`) still means every unlisted value is absent.
 - **Combining**: `and`, `or`, `not`, and parentheses. `not` binds tightest, then `and`, then `or`.
 - **Derived facts**: `failed_adequate_antidepressant_trials` (trials ≥ 6 weeks with no or partial
   response), `suicide_risk` (`none`/`low`/`moderate`/`high`, from the C-SSRS screener),
@@ -82,13 +86,14 @@ from rules.engine.errors import (
 )
 from rules.engine.facts import (
     LANGUAGES,
+    DiagnosesInPart,
     Facts,
     IntakeFacts,
     IsoDate,
     parse_document,
     validate_facts,
 )
-from rules.engine.partial import Possible
+from rules.engine.partial import Possible, SetInPart
 from rules.engine.result import Flag, Indication, Missing, RuleSetRef, ScreeningResult
 from rules.engine.ruleset import CompiledRuleSet, RuleSetSpec, RuleSpec, compile_ruleset
 from rules.engine.schema import CONDITIONS, DEFINITIONS, FACTS, SEVERITIES, FactType
@@ -100,6 +105,7 @@ __all__ = [
     "LANGUAGES",
     "SEVERITIES",
     "CompiledRuleSet",
+    "DiagnosesInPart",
     "EngineError",
     "Expr",
     "FactType",
@@ -120,6 +126,7 @@ __all__ = [
     "RuleSetSpec",
     "RuleSpec",
     "ScreeningResult",
+    "SetInPart",
     "check_logic",
     "compile_logic",
     "compile_ruleset",

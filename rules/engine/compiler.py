@@ -26,7 +26,7 @@ from rules.engine.parser import (
     ValueList,
     parse,
 )
-from rules.engine.partial import Possible, candidates, explain_possible
+from rules.engine.partial import Possible, SetInPart, candidates, explain_possible
 from rules.engine.reasons import Reason
 from rules.engine.schema import DEFINITIONS, FACTS, KNOWN_IN_PART, FactType, all_names
 
@@ -49,7 +49,7 @@ def show(value: Any) -> str:
     """A value as explanations print it: 8.0 → 8, True → true, sets sorted."""
     if value is None:
         return "not recorded"
-    if isinstance(value, Possible):
+    if isinstance(value, Possible | SetInPart):
         return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -67,7 +67,7 @@ def source_of(fact: str) -> str:
 
 def _open(value: Any) -> bool:
     """Whether `value` leaves a comparison open: not recorded, or known only in part."""
-    return value is None or isinstance(value, Possible)
+    return value is None or isinstance(value, Possible | SetInPart)
 
 
 def _unique(reasons: Iterable[str]) -> list[str]:
@@ -268,11 +268,21 @@ class SetHas(_OneFact):
 
         def evaluate(values: Values) -> Truth:
             value = values[fact]
-            return None if value is None else (member in value) != negated
+            if value is None:
+                return None
+            if value.__class__ is SetInPart:  # open world: only what was recorded counts
+                has = value.has(member)
+                return None if has is None else has != negated
+            return (member in value) != negated
 
         self.eval = evaluate
 
     def reasons_for(self, value: Any) -> list[str]:
+        if isinstance(value, SetInPart):
+            has = value.has(self.member)
+            if has is None:
+                return [str(Reason("unrecorded", self.fact))]  # this member is not recorded
+            return self.reasons[has]
         return self.reasons[self.member in value]
 
 

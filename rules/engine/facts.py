@@ -15,12 +15,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+)
 
 from rules.engine.errors import FactsInvalid, FieldError
-from rules.engine.partial import Possible
+from rules.engine.partial import Possible, SetInPart
 
 Sex = Literal["female", "male", "intersex"]
 PregnancyStatus = Literal["pregnant", "not_pregnant", "not_applicable"]
@@ -104,6 +112,33 @@ class Cssrs(BaseModel):
     behavior_lifetime: bool | None = None
 
 
+class DiagnosesInPart(BaseModel):
+    """Diagnoses known in part (open world): `includes` are documented, `excludes` are known
+    not to apply, and every other condition is not recorded (neither yes nor no). This is what
+    EHR data says: a recorded condition is present, an unrecorded one is unknown."""
+
+    model_config = _STRICT
+
+    includes: list[Diagnosis] = Field(default_factory=list, max_length=8)
+    excludes: list[Diagnosis] = Field(default_factory=list, max_length=8)
+
+
+#: Tags of the two shapes a set fact may take (never shown in error field names).
+_SET_SHAPES = ("complete", "known_in_part")
+
+
+def _set_shape(value: Any) -> str:
+    return "known_in_part" if isinstance(value, Mapping | DiagnosesInPart) else "complete"
+
+
+#: `diagnoses`: a complete list (closed world: what is not listed is absent), or an object
+#: `{"includes": [...], "excludes": [...]}` (open world: what is not listed is not recorded).
+Diagnoses = Annotated[
+    Annotated[list[Diagnosis], Tag("complete")] | Annotated[DiagnosesInPart, Tag("known_in_part")],
+    Discriminator(_set_shape),
+]
+
+
 class IntakeFacts(BaseModel):
     """The input document, field for field as in the data dictionary. Absent or null = not recorded."""
 
@@ -116,7 +151,7 @@ class IntakeFacts(BaseModel):
     pregnancy_status: PregnancyStatus | None = None
     breastfeeding: bool | None = None
     planning_pregnancy: bool | None = None
-    diagnoses: list[Diagnosis] | None = None
+    diagnoses: Diagnoses | None = None
     current_mood_episode: MoodEpisode | None = None
     antidepressant_trials: list[AntidepressantTrial] | None = Field(default=None, max_length=50)
     failed_anxiety_treatments: int | None = Field(default=None, ge=0, le=20)
@@ -370,6 +405,12 @@ def _cross_field_errors(intake: IntakeFacts, today: date) -> list[FieldError]:
                 f"must be lower than systolic_bp (got {intake.systolic_bp}/{intake.diastolic_bp})",
             )
         )
+    if isinstance(intake.diagnoses, DiagnosesInPart):
+        both = sorted(set(intake.diagnoses.includes) & set(intake.diagnoses.excludes))
+        if both:
+            errors.append(
+                FieldError("diagnoses.excludes", f"{', '.join(both)} is also in includes")
+            )
     if intake.pregnancy_status == "pregnant" and intake.sex_at_birth == "male":
         errors.append(
             FieldError("pregnancy_status", "cannot be pregnant when sex_at_birth is male")
@@ -397,7 +438,7 @@ def _derive(intake: IntakeFacts, today: date) -> dict[str, Any]:
     if intake.date_of_birth is not None:
         values["age_years"] = _age_on(intake.date_of_birth, intake.screening_date or today)
     age = values["age_years"]
-    values["diagnoses"] = None if intake.diagnoses is None else frozenset(intake.diagnoses)
+    values["diagnoses"] = set_value(intake.diagnoses, get_args(Diagnosis))
     values["antidepressant_trials"] = None
     values["cssrs"] = None
     if intake.pregnancy_status is None and (
@@ -421,6 +462,22 @@ def _derive(intake: IntakeFacts, today: date) -> dict[str, Any]:
         else _any(intake.cssrs.active_thoughts, intake.cssrs.behavior_past_3_months)
     )
     return values
+
+
+def set_value(
+    given: list[Any] | DiagnosesInPart | None, allowed: tuple[str, ...]
+) -> frozenset[str] | SetInPart | None:
+    """A set fact as rules read it: a frozenset when known (a complete list, or an open-world
+    set whose includes and excludes together name every allowed value), a `SetInPart` when
+    known in part, None when not recorded."""
+    if given is None:
+        return None
+    if isinstance(given, DiagnosesInPart):
+        members, absent = frozenset(given.includes), frozenset(given.excludes)
+        if members | absent >= set(allowed):
+            return members
+        return SetInPart(members=members, absent=absent)
+    return frozenset(given)
 
 
 def _refine(intake: IntakeFacts, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -566,7 +623,9 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in {"function-after", "function-before", "literal"} or "[" in str(part):
+        elif part in {"function-after", "function-before", "literal", *_SET_SHAPES} or "[" in str(
+            part
+        ):
             continue
         else:
             path += f".{part}" if path else str(part)
@@ -574,9 +633,14 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _known_names(loc: tuple[int | str, ...]) -> list[str]:
-    if not loc or loc[0] not in ("cssrs", "antidepressant_trials"):
+    if not loc or loc[0] not in ("cssrs", "antidepressant_trials", "diagnoses"):
         return list(IntakeFacts.model_fields)
-    model = Cssrs if loc[0] == "cssrs" else AntidepressantTrial
+    models: dict[Any, type[BaseModel]] = {
+        "cssrs": Cssrs,
+        "antidepressant_trials": AntidepressantTrial,
+        "diagnoses": DiagnosesInPart,
+    }
+    model = models[loc[0]]
     return list(model.model_fields)
 
 

@@ -9,6 +9,10 @@ comparison on such a fact, whatever rule it is in; `and`/`or`/`not` then combine
 Kleene's rules as usual.
 
 A `Possible` always holds two or more candidates: a fact narrowed to one value is simply known.
+
+A *set* fact may be known in part at every language level (`SetInPart`): the input document
+gives it as `{"includes": [...], "excludes": [...]}` instead of a complete list, and a membership
+test on a value it leaves open is unknown.
 """
 
 from __future__ import annotations
@@ -65,3 +69,33 @@ def explain_possible(fact: str, value: Possible, named: Iterable[Any], order: It
         return f"{fact} {verb} {listed} ({reasons})" if reasons else f"{fact} {verb} {listed}"
     remaining = " or ".join(v for v in ordered if v in value.candidates)
     return f"{fact} could be {remaining} ({', '.join(value.unrecorded)} not recorded)"
+
+
+@dataclass(frozen=True, slots=True)
+class SetInPart:
+    """A set fact known in part (open world): `members` are known to be in it, `absent` known
+    not to be, and every other allowed value is *not recorded*.
+
+    This is how EHR data reads: a recorded diagnosis says the condition is present, but no record
+    of a condition says nothing about it. `"mdd" in diagnoses` is then true when `mdd` is a known
+    member, false when it is known absent, and unknown otherwise; Kleene's rules do the rest, so
+    whatever a rule decides on a set known in part it decides the same on every completion of it.
+    """
+
+    members: frozenset[str]
+    absent: frozenset[str]
+
+    def has(self, value: str) -> bool | None:
+        """Whether `value` is in the set: True, False, or None when not recorded."""
+        if value in self.members:
+            return True
+        if value in self.absent:
+            return False
+        return None
+
+    def __str__(self) -> str:
+        shown = [f"includes {', '.join(sorted(self.members))}"] if self.members else []
+        if self.absent:
+            shown.append(f"not {', '.join(sorted(self.absent))}")
+        shown.append("others not recorded")
+        return "; ".join(shown)

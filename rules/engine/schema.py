@@ -43,7 +43,7 @@ def _number(value: float | None) -> str:
 def _fact_type(name: str) -> FactType | None:
     info = IntakeFacts.model_fields[name]
     args = [a for a in typing.get_args(info.annotation) if a is not type(None)]
-    inner = args[0] if args else info.annotation
+    inner = _first_shape(args[0] if args else info.annotation)
     lo = hi = None
     for meta in info.metadata:
         lo = getattr(meta, "ge", lo)
@@ -61,6 +61,15 @@ def _fact_type(name: str) -> FactType | None:
         if typing.get_origin(item) is Literal:
             return FactType("set", values=typing.get_args(item))
     return None  # nested objects (trials, C-SSRS) are reached through derived facts
+
+
+def _first_shape(annotation: object) -> object:
+    """A set fact's complete-list shape, seen through `Annotated[A | B, Discriminator]`."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return _first_shape(typing.get_args(annotation)[0])
+    return annotation
 
 
 def _input_facts() -> dict[str, FactType]:

@@ -15,7 +15,7 @@ from typing import Any
 from patients.facts import intake_document
 from patients.models import Intake, Patient, TrialsRecorded
 from patients.services import INTAKE_FIELDS
-from rules.engine import FactsInvalid, FieldError, IntakeFacts, validate_facts
+from rules.engine import DiagnosesInPart, FactsInvalid, FieldError, IntakeFacts, validate_facts
 
 #: Facts an intake does not hold: the patient record and the screening run supply them.
 NOT_ANSWERS = ("age_years", "date_of_birth", "screening_date", "sex_at_birth")
@@ -52,6 +52,16 @@ def answers_to_columns(
         "sex_at_birth": patient.sex_at_birth,
     }
     facts: IntakeFacts = validate_facts(document, today=today).intake
+    if isinstance(facts.diagnoses, DiagnosesInPart):
+        raise FactsInvalid(
+            [
+                FieldError(
+                    "diagnoses",
+                    "an intake records the complete list of diagnoses (a list, [] for none); "
+                    'diagnoses known in part ({"includes": …}) are for evaluate',
+                )
+            ]
+        )
     dose = facts.benzodiazepine_dose_mg_diazepam_eq
     if dose is not None and Decimal(str(dose)) != Decimal(str(dose)).quantize(Decimal("0.1")):
         raise FactsInvalid(

@@ -218,3 +218,36 @@ class SignIn(Schema):
         description="Required for an incomplete result: why each missing fact a stop or urgent "
         'rule needed could not be obtained, by fact name, or one reason for all under `"*"`.',
     )
+
+
+class IntakeFromFhir(Schema):
+    patient: UUID = Field(description="The patient (registered already) the Bundle is about.")
+    bundle: dict[str, Any] = Field(
+        description="A FHIR R4 Bundle: Observations, Conditions, MedicationRequests, the Patient."
+    )
+
+
+class PrefillSource(Schema):
+    reference: str = Field(description="The FHIR resource, e.g. Observation/abc.")
+    date: str | None
+    display: str
+
+
+class PrefillNotUsed(Schema):
+    fact: str
+    value: Any
+    source: PrefillSource
+    status: Literal["stale", "conflict", "invalid"]
+    note: str
+
+
+class IntakePrefilled(Schema):
+    intake: IntakeOut
+    sources: dict[str, list[PrefillSource]] = Field(
+        description="Per prefilled answer, where it came from; marked until a clinician saves "
+        "the intake."
+    )
+    not_used: list[PrefillNotUsed] = Field(
+        description="What the data said that was not used: stale, conflicting or invalid."
+    )
+    unmapped: int = Field(description="Resources the mapping does not read (left unknown).")

@@ -24,6 +24,8 @@ from screening.core.errors import ConflictError, InputInvalid, LockedError
 from screening.core.held import INTERRUPTED, keeps_post_across_sign_in, take_held_post
 from screening.core.http import SignedInRequest
 from screening.core.permissions import has_perm, permission_required, require_perm
+from screening.ehr.models import IntakePrefill
+from screening.ehr.services import prefill_confirm
 from screening.labels import screening_row
 from screening.models import Screening
 
@@ -117,8 +119,10 @@ def intake_edit(request: SignedInRequest, intake_uuid: object) -> HttpResponse:
     try:
         if request.POST.get("action") == "run":
             screening = services.intake_submit(**change)
+            prefill_confirm(intake=intake, user=request.user)
             return redirect("screening:detail", screening.uuid)
         services.intake_save(**change)
+        prefill_confirm(intake=intake, user=request.user)
     except InputInvalid as invalid:
         form.add_service_errors(invalid.errors)
         return _intake_page(request, intake, form)
@@ -184,5 +188,6 @@ def _intake_page(
         "pending_result": pending,
         "signed_screening": signed,
         "latest_screening": intake.screenings.order_by("-run_at").first(),
+        "ehr_prefill": IntakePrefill.objects.filter(intake=intake).first(),
     }
     return render(request, "patients/intake_form.html", context, status=status)

@@ -23,6 +23,7 @@ from screening.core.audit import audit_record, audit_verify, audit_view
 from screening.core.http import SignedInRequest
 from screening.core.permissions import permission_required
 from screening.core.replica import reads_from_replica
+from screening.ehr.selectors import cds_card_stats
 from screening.labels import DISPOSITIONS, SEVERITIES, disposition_label, screening_row
 from screening.models import Screening
 from screening.review import analytics, exports
@@ -225,6 +226,10 @@ def rule_analytics(request: SignedInRequest) -> HttpResponse:
             request.user, date_from=data.get("date_from"), date_to=data.get("date_to")
         )
     bars = analytics.chart_bars(stats)
+    period = form.cleaned_data if request.GET and form.is_valid() else {}
+    cds_stats = cds_card_stats(
+        request.user, date_from=period.get("date_from"), date_to=period.get("date_to")
+    )
     return render(
         request,
         "screening/review/rule_analytics.html",
@@ -238,6 +243,7 @@ def rule_analytics(request: SignedInRequest) -> HttpResponse:
             "chart_width": analytics.LABEL_WIDTH + analytics.BAR_WIDTH + 60,
             "high_override_percent": round(analytics.HIGH_OVERRIDE_RATE * 100),
             "severities": SEVERITIES,
+            "cds_stats": cds_stats,
         },
     )
 

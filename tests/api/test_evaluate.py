@@ -152,3 +152,27 @@ def test_generated_documents_never_cause_a_server_error(clinician):
             assert body["disposition"]
 
     check()
+
+
+def test_diagnoses_known_in_part_are_accepted_and_what_they_leave_open_is_missing(as_clinician):
+    facts = json.loads((VIGNETTES / "trd-eligible.json").read_text())["facts"]
+    facts["diagnoses"] = {"includes": ["mdd"]}  # as an EHR knows them: nothing said of the rest
+
+    response = as_clinician.post("/screenings/evaluate", facts)
+
+    assert response.status_code == 200, response.content
+    result = response.json()
+    assert "diagnoses" in [m["fact"] for m in result["missing"]]
+    statuses = {i["condition"]: i["status"] for i in result["indications"]}
+    assert statuses["mdd"] == "indicated"
+    assert statuses["bipolar_depression"] == "undetermined"
+    assert result["disposition"] != "eligible"  # never as if every other condition were "no"
+
+
+def test_diagnoses_known_in_part_that_contradict_themselves_are_422(as_clinician):
+    response = as_clinician.post(
+        "/screenings/evaluate", {"diagnoses": {"includes": ["mdd"], "excludes": ["mdd"]}}
+    )
+
+    assert response.status_code == 422
+    assert "diagnoses.excludes" in response.content.decode()

@@ -224,6 +224,18 @@ def test_invalid_answers_are_422_by_field_and_change_nothing(as_clinician, intak
     assert intake.phq9_total == 19
 
 
+def test_an_intake_refuses_diagnoses_known_in_part(as_clinician, intake):
+    response = as_clinician.put(
+        f"/intakes/{intake.uuid}",
+        {"version": 1, "answers": {"diagnoses": {"includes": ["mdd"]}}},
+    )
+
+    assert response.status_code == 422
+    assert "diagnoses" in response.content.decode()
+    intake.refresh_from_db()
+    assert intake.version == 1
+
+
 def test_reviewer_cannot_save_an_intake(as_reviewer, intake):
     response = as_reviewer.put(f"/intakes/{intake.uuid}", {"version": 1, "answers": {}})
     assert response.status_code == 403

@@ -56,6 +56,9 @@ def map_case(context, case):
         body["date_of_birth"] = "1984-03-01"
     elif case.operation.path.endswith("/evaluate"):
         _consistent(body)
+    elif case.operation.path.endswith("/from-fhir"):
+        # Any JSON object fits the schema's `bundle`; the server reads FHIR Bundles only.
+        body["bundle"] = {"resourceType": "Bundle", "type": "collection"}
     elif isinstance(body.get("answers"), dict):
         _consistent(body["answers"])
     return case

@@ -223,6 +223,18 @@ def test_an_unreachable_database_is_an_error_not_the_default_rule_set(facts_file
     assert "cannot read rule sets from the database" in run.stderr
 
 
+def test_diagnoses_known_in_part_screen_with_the_rest_left_open(tmp_path, trd_eligible_facts):
+    path = tmp_path / "ehr.json"
+    path.write_text(json.dumps({**trd_eligible_facts, "diagnoses": {"includes": ["mdd"]}}))
+
+    code, out = screen(str(path))
+
+    result = json.loads(out)
+    assert code == 0
+    assert "diagnoses" in [m["fact"] for m in result["missing"]]
+    assert {i["condition"]: i["status"] for i in result["indications"]}["mdd"] == "indicated"
+
+
 # --- issue 16: bounded cost, and one bad document never loses the batch ---------------------------
 
 

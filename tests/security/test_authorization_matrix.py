@@ -143,6 +143,18 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "patients:detail": {"GET": READERS, "POST": expect(LOGIN, 405, 405, 405, 405)},
     "patients:intake_new": {"GET": expect(LOGIN, 405, 405, 405, 405), "POST": CLINICIANS},
     "patients:intake_edit": {"GET": READERS, "POST": CLINICIANS},
+    "ehr:intake_from_ehr": {"GET": CLINICIANS, "POST": CLINICIANS},
+    # CDS Hooks: discovery is public; hooks and feedback need the EHR's signed JWT, whoever is
+    # signed in to the app (tests/e2e/test_cds_client.py signs real ones)
+    "ehr:cds_discovery": {"GET": PUBLIC, "POST": expect(405, 405, 405, 405, 405)},
+    "ehr:cds_service": {
+        "GET": expect(405, 405, 405, 405, 405),
+        "POST": expect(401, 401, 401, 401, 401),
+    },
+    "ehr:cds_feedback": {
+        "GET": expect(405, 405, 405, 405, 405),
+        "POST": expect(401, 401, 401, 401, 401),
+    },
     # screenings
     "screening:detail": {"GET": READERS},
     # the PDF for the chart: whoever may read the screening (its download is audited)
@@ -218,6 +230,7 @@ API: dict[str, dict[str, Any]] = {
     "GET /api/v1/intakes/{intake_uuid}": API_READERS,
     "PUT /api/v1/intakes/{intake_uuid}": API_CLINICIANS,
     "POST /api/v1/intakes/{intake_uuid}/screenings": API_CLINICIANS,
+    "POST /api/v1/intakes/from-fhir": API_CLINICIANS,
 }
 
 
@@ -347,6 +360,9 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "mfa_edit_webauthn": lambda w: [1],
     "patients:detail": lambda w: [w.patient.uuid],
     "patients:intake_new": lambda w: [w.patient.uuid],
+    "ehr:intake_from_ehr": lambda w: [w.patient.uuid],
+    "ehr:cds_service": lambda w: ["ketamine-screening"],
+    "ehr:cds_feedback": lambda w: ["ketamine-screening"],
     "patients:intake_edit": lambda w: [w.intake.uuid],
     "patients:intake_autosave": lambda w: [w.intake.uuid],
     "screening:detail": lambda w: [w.screening.uuid],
@@ -381,6 +397,7 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
 
 #: Form data for POSTs whose view answers an invalid form with 400.
 POST_DATA: dict[str, dict[str, str]] = {
+    "ehr:intake_from_ehr": {"bundle_text": '{"resourceType": "Bundle", "type": "collection"}'},
     "screening:amend": {"reason": "Blood pressure was mistyped"},
     "patients:intake_autosave": {"version": "1", "phq9_total": "19"},
     "screening:acknowledge": {"reason": "Rechecked: 128/82"},
@@ -480,6 +497,11 @@ def _api_call(world: World, operation: str) -> tuple[str, str, Any]:
             "given_names": "Alex",
             "date_of_birth": "1984-03-01",
             "sex_at_birth": "female",
+        }
+    elif template.endswith("/from-fhir"):
+        body = {
+            "patient": str(world.patient.uuid),
+            "bundle": {"resourceType": "Bundle", "type": "collection"},
         }
     elif method == "PUT":
         body = {"version": world.intake.version, "answers": {"phq9_total": 19}}

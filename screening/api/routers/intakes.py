@@ -10,7 +10,7 @@ from django.utils import timezone
 from ninja import Router, Status
 
 from patients.models import Intake
-from patients.selectors import intake_for
+from patients.selectors import intake_for, patient_for
 from screening import services
 from screening.api.answers import answers_to_columns, intake_answers
 from screening.api.auth import caller
@@ -18,12 +18,16 @@ from screening.api.routers.screenings import screening_out
 from screening.api.schemas import (
     REFUSALS,
     Detail,
+    IntakeFromFhir,
     IntakeOut,
+    IntakePrefilled,
     IntakeUpdate,
     ScreeningOut,
 )
 from screening.core.audit import audit_view
 from screening.core.errors import InputInvalid
+from screening.ehr.models import IntakePrefill
+from screening.ehr.services import intake_from_fhir
 from screening.selectors import screening_for
 
 router = Router(tags=["intakes"])
@@ -44,6 +48,32 @@ def intake_out(intake: Intake) -> dict[str, Any]:
 
 def _etag(intake: Intake) -> str:
     return f'"{intake.version}"'
+
+
+@router.post(
+    "/from-fhir",
+    response={201: IntakePrefilled, **REFUSALS},
+    summary="Start a draft intake prefilled from a FHIR R4 Bundle (nothing runs)",
+)
+def intake_create_from_fhir(request: HttpRequest, payload: IntakeFromFhir) -> Status[Any]:
+    """Each prefilled answer keeps its sources until a clinician saves the intake; stale or
+    conflicting data is listed under `not_used` and not used; what the data does not say stays
+    not recorded. Run the screening when the answers are checked."""
+    user = caller(request, "patients.add_intake")
+    patient = patient_for(user, payload.patient)
+    intake = intake_from_fhir(
+        patient=patient, user=user, bundle=payload.bundle, today=timezone.localdate()
+    )
+    prefill = IntakePrefill.objects.get(intake=intake)
+    return Status(
+        201,
+        {
+            "intake": intake_out(intake),
+            "sources": prefill.sources,
+            "not_used": prefill.not_used,
+            "unmapped": prefill.unmapped,
+        },
+    )
 
 
 @router.get("/{uuid:intake_uuid}", response={200: IntakeOut, **REFUSALS})

@@ -1,0 +1,1 @@
+"""EHR integration: FHIR data into facts (`mapping`), intakes prefilled from FHIR."""

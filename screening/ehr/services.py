@@ -1,0 +1,95 @@
+"""Intakes prefilled from FHIR: one service per change, each with its audit event."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from patients.models import Intake, Patient
+from patients.services import INTAKE_FIELDS, intake_create, intake_update
+from screening.core.audit import audit_record
+from screening.core.errors import InputInvalid
+from screening.core.permissions import require_perm
+from screening.ehr.mapping import BundleInvalid, Prefill, map_bundle
+from screening.ehr.models import IntakePrefill
+
+#: Facts the patient record holds: the Bundle's must agree with it (or it is another patient).
+_RECORD = ("date_of_birth", "sex_at_birth")
+
+
+def intake_from_fhir(*, patient: Patient, user: User, bundle: Any, today: date) -> Intake:
+    """Start a draft intake for `patient` prefilled from a FHIR R4 Bundle (nothing runs).
+
+    Each prefilled answer keeps its sources until the clinician saves the intake; stale,
+    conflicting and invalid data is kept to be shown, never used. A Bundle whose Patient has
+    another birth date or sex at birth than the record is refused (another patient's data).
+    """
+    require_perm(user, "patients.add_intake", "Only clinicians can do this.")
+    try:
+        prefill = map_bundle(bundle, today=today)
+    except BundleInvalid as invalid:
+        raise InputInvalid.one("bundle", str(invalid)) from None
+    _check_same_patient(patient, prefill)
+    values = _columns(prefill)
+    with transaction.atomic(durable=True):
+        intake = intake_create(patient=patient, user=user)
+        if values:
+            intake = intake_update(
+                intake=intake, user=user, expected_version=intake.version, values=values, trials=()
+            )
+        record = IntakePrefill.objects.create(
+            intake=intake,
+            sources={fact: s for fact, s in prefill.sources().items() if fact in values},
+            not_used=[f.as_json() for f in prefill.not_used()],
+            unmapped=len(prefill.unmapped),
+        )
+        audit_record(
+            actor=user,
+            action="intake.prefill_from_fhir",
+            target=intake,
+            detail={
+                "facts": sorted(record.sources),
+                "not_used": len(record.not_used),
+                "unmapped": record.unmapped,
+            },
+        )
+    return intake
+
+
+def _check_same_patient(patient: Patient, prefill: Prefill) -> None:
+    said = prefill.facts
+    born = said.get("date_of_birth")
+    if born is not None and born != patient.date_of_birth.isoformat():
+        raise InputInvalid.one(
+            "bundle", "its Patient's birth date differs from this patient's record"
+        )
+    sex = said.get("sex_at_birth")
+    if sex is not None and sex != patient.sex_at_birth:
+        raise InputInvalid.one(
+            "bundle", "its Patient's sex at birth differs from this patient's record"
+        )
+
+
+def _columns(prefill: Prefill) -> dict[str, Any]:
+    """Intake columns for the facts used. Diagnoses known in part become the list of those
+    documented: the clinician completes and confirms it."""
+    values: dict[str, Any] = {}
+    for fact, value in prefill.facts.items():
+        if fact in _RECORD or fact not in INTAKE_FIELDS:
+            continue
+        values[fact] = sorted(value["includes"]) if fact == "diagnoses" else value
+    return values
+
+
+def prefill_confirm(*, intake: Intake, user: User) -> None:
+    """The clinician saved the intake: its prefilled answers are theirs now."""
+    with transaction.atomic():
+        updated = IntakePrefill.objects.filter(intake=intake, confirmed_at__isnull=True).update(
+            confirmed_at=timezone.now(), confirmed_by=user
+        )
+        if updated:
+            audit_record(actor=user, action="intake.prefill_confirm", target=intake, detail={})
