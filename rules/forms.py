@@ -173,7 +173,7 @@ class PublishForm(forms.Form):
 
     def __init__(self, *args: Any, approved: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        fields = ("change_note", "effective_at")
+        fields: tuple[str, ...] = ("change_note", "effective_at")
         if approved:
             del self.fields["change_note"]
             fields = ("effective_at",)

@@ -163,7 +163,10 @@ def draft_start(
             action="rules.draft_start",
             target=draft,
             detail=_version_detail(
-                draft, based_on=base.number, rules=len(copies), restore=from_version is not None
+                draft,
+                based_on=base.number,
+                rules=len(copies),
+                **({"restore": True} if from_version is not None else {}),
             ),
         )
     return draft

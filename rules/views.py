@@ -16,7 +16,7 @@ from crispy_forms.layout import Submit
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -45,7 +45,7 @@ from screening.core.permissions import permission_required
 _admin_permission = permission_required(RuleSet.ADMIN_PERMISSION)
 
 
-def rule_admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def rule_admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
     """Rule admins only; a draft's page asked for after the draft was published (a bookmark,
     the back button) sends the rule admin on to the version instead of a 404."""
 

@@ -114,7 +114,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, every_url):
 
 
 def test_the_rule_admin_can_open_every_page(admin_client, every_url):
-    post_only = {"draft_start", "impact_start"}
+    post_only = {"draft_start", "impact_start", "restore"}
     for name, url in every_url.items():
         if name not in post_only:
             assert admin_client.get(url).status_code == 200, name
