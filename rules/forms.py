@@ -146,8 +146,8 @@ class RuleAddForm(forms.Form):
         return cleaned
 
 
-class PublishForm(forms.Form):
-    change_note = forms.CharField(
+def _change_note_field() -> forms.CharField:
+    return forms.CharField(
         label="Change note",
         max_length=NOTE_MAX_LENGTH,
         help_text="What changed and why. Shown in the version history.",
@@ -157,9 +157,72 @@ class PublishForm(forms.Form):
         },
     )
 
+
+class PublishForm(forms.Form):
+    """Publish now or at an effective time. A draft approved by a second rule admin keeps the
+    change note it was approved with (`approved=True` leaves the field out)."""
+
+    change_note = _change_note_field()
+    effective_at = forms.DateTimeField(
+        label="Effective from (optional)",
+        required=False,
+        help_text="Leave empty to publish now. A later date and time (clinic time) is published "
+        "by the background worker then.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args: Any, approved: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: tuple[str, ...] = ("change_note", "effective_at")
+        if approved:
+            del self.fields["change_note"]
+            fields = ("effective_at",)
+        self.helper = _helper("Publish", *fields)
+
+    def clean_effective_at(self) -> Any:
+        value = self.cleaned_data.get("effective_at")
+        if value is not None and value <= timezone.now():
+            raise forms.ValidationError(
+                "Choose a time in the future, or leave it empty to publish now."
+            )
+        return value
+
+
+class SubmitForm(forms.Form):
+    change_note = _change_note_field()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Publish", "change_note")
+        self.helper = _helper("Submit for approval", "change_note")
+
+
+class ApproveForm(forms.Form):
+    note = forms.CharField(
+        label="Approval note (optional)",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Approve", "note")
+        self.helper.form_action = "?action=approve"
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="What should change",
+        max_length=NOTE_MAX_LENGTH,
+        help_text="The submitter reads this on the draft. Kept in the audit trail.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say what should change: the comment is audited."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Return with comment", "comment")
+        self.helper.form_action = "?action=return"
 
 
 class ExpectationUpdateForm(forms.Form):

@@ -44,6 +44,12 @@ class RuleSetVersion(models.Model):
         PUBLISHED = "published", "Published"
         RETIRED = "retired", "Retired"
 
+    class Approval(models.TextChoices):
+        NONE = "", "Not submitted"
+        SUBMITTED = "submitted", "Submitted for approval"
+        APPROVED = "approved", "Approved"
+        RETURNED = "returned", "Returned with a comment"
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(
@@ -77,6 +83,36 @@ class RuleSetVersion(models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+
+    # Two-person approval of a draft (`rules.services.rule_set_submit` and after): who submitted
+    # it, who approved it or returned it with a comment, and when it is to be published.
+    approval = models.CharField(
+        max_length=10, choices=Approval.choices, default=Approval.NONE, blank=True
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_note = models.TextField(blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
+    return_comment = models.TextField(blank=True)
+    publish_after = models.DateTimeField(
+        null=True, blank=True, help_text="When a scheduled publish is due (run by the worker)."
+    )
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    single_person = models.BooleanField(
+        default=False,
+        help_text="Published without a second rule admin's approval (RULES_SINGLE_PERSON_PUBLISH).",
+    )
 
     class Meta:
         ordering = ["rule_set", "-number", "-created_at"]
@@ -124,6 +160,11 @@ class RuleSetVersion(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def is_locked_for_approval(self) -> bool:
+        """A submitted or approved draft: its rules stay as the approver saw them."""
+        return self.is_draft and self.approval in (self.Approval.SUBMITTED, self.Approval.APPROVED)
 
 
 class Rule(models.Model):

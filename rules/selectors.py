@@ -100,7 +100,14 @@ def versions_for(user: User) -> QuerySet[RuleSetVersion]:
     if not _admin(user):
         return RuleSetVersion.objects.none()
     return RuleSetVersion.objects.select_related(
-        "rule_set", "based_on", "created_by", "published_by"
+        "rule_set",
+        "based_on",
+        "created_by",
+        "published_by",
+        "submitted_by",
+        "approved_by",
+        "returned_by",
+        "scheduled_by",
     )
 
 
@@ -108,11 +115,21 @@ def version_for(user: User, version_uuid: object) -> RuleSetVersion:
     return get_object_or_404(versions_for(user), uuid=version_uuid)
 
 
+class NotADraft(LookupError):
+    """The version asked for as a draft has been published (or retired) since: `version`."""
+
+    def __init__(self, version: RuleSetVersion) -> None:
+        self.version = version
+        super().__init__(f"{version} is no longer a draft")
+
+
 def draft_for(user: User, version_uuid: object) -> RuleSetVersion:
-    """A draft by UUID (404 for published and retired versions: they have no edit pages)."""
-    return get_object_or_404(
-        versions_for(user).filter(status=RuleSetVersion.Status.DRAFT), uuid=version_uuid
-    )
+    """A draft by UUID. A version published since raises `NotADraft` (its pages send the
+    rule admin to the version: a bookmarked draft URL never turns into a 404)."""
+    version = get_object_or_404(versions_for(user), uuid=version_uuid)
+    if not version.is_draft:
+        raise NotADraft(version)
+    return version
 
 
 def rule_for(user: User, version: RuleSetVersion, rule_id: str) -> Rule:

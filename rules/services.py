@@ -10,9 +10,10 @@ by field, so a form shows them beside the field; other refusals are `ServiceErro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -20,13 +21,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django_tasks.base import TaskResult
 
-from rules.cases import case_check, cases_check
+from rules.cases import CaseSummary, case_check, cases_check
 from rules.digests import version_digest
 from rules.engine import RuleSetInvalid
 from rules.impact import rules_fingerprint
 from rules.loader import compiled_version
 from rules.models import ImpactPreview, Rule, RuleSet, RuleSetVersion, RuleTestCase
-from rules.tasks import impact_preview_run
+from rules.tasks import impact_preview_run, rule_set_publish_due
 from rules.validators import (
     clean_expected,
     validate_case_facts,
@@ -76,17 +77,23 @@ def require_rule_admin(user: AnyUser) -> User:
     return cast(User, user)
 
 
-def _lock_draft(version: RuleSetVersion) -> RuleSetVersion:
-    """Re-read `version` under a row lock; refuse unless it is still a draft."""
+def _lock_draft(version: RuleSetVersion, *, editing: bool = False) -> RuleSetVersion:
+    """Re-read `version` under a row lock; refuse unless it is still a draft (and, when
+    `editing` its rules, unless it is neither submitted for approval nor approved)."""
     current = (
         RuleSetVersion.objects.select_for_update(of=("self",))
-        .select_related("rule_set", "based_on", "created_by")
+        .select_related("rule_set", "based_on", "created_by", "submitted_by")
         .get(pk=version.pk)
     )
     if not current.is_draft:
         raise LockedError(
             f"{current.rule_set.title} version {current.number} is {current.status} and never "
             "changes: start a draft to edit its rules."
+        )
+    if editing and current.is_locked_for_approval:
+        raise LockedError(
+            f"This draft is {current.get_approval_display().lower()}: its rules stay as the "
+            "approver sees them. Another rule admin can return it to be edited."
         )
     return current
 
@@ -102,8 +109,12 @@ def _version_detail(version: RuleSetVersion, **extra: Any) -> dict[str, Any]:
 # --- drafts ----------------------------------------------------------------------------------
 
 
-def draft_start(*, rule_set: RuleSet, user: AnyUser) -> RuleSetVersion:
-    """Start a draft of `rule_set` as a copy of every rule of its published version.
+def draft_start(
+    *, rule_set: RuleSet, user: AnyUser, from_version: RuleSetVersion | None = None
+) -> RuleSetVersion:
+    """Start a draft of `rule_set` as a copy of every rule of its published version, or of an
+    earlier version `from_version` (a restore: rolling back makes a new version, it never
+    rewrites one).
 
     Raises `DraftExists` when the rule set already has an open draft.
     """
@@ -117,7 +128,15 @@ def draft_start(*, rule_set: RuleSet, user: AnyUser) -> RuleSetVersion:
         )
         if existing is not None:
             raise DraftExists(existing)
-        base = rule_set.versions.filter(status=RuleSetVersion.Status.PUBLISHED).first()
+        versions = rule_set.versions.exclude(status=RuleSetVersion.Status.DRAFT)
+        if from_version is None:
+            base = versions.filter(status=RuleSetVersion.Status.PUBLISHED).first()
+        else:
+            base = versions.filter(pk=from_version.pk).first()
+            if base is None:
+                raise ServiceError(
+                    "Only a published or retired version of this rule set can be restored."
+                )
         if base is None:
             raise ServiceError(f"{rule_set.title} has no published version to start a draft from.")
         try:
@@ -145,7 +164,12 @@ def draft_start(*, rule_set: RuleSet, user: AnyUser) -> RuleSetVersion:
             actor=user,
             action="rules.draft_start",
             target=draft,
-            detail=_version_detail(draft, based_on=base.number, rules=len(copies)),
+            detail=_version_detail(
+                draft,
+                based_on=base.number,
+                rules=len(copies),
+                **({"restore": True} if from_version is not None else {}),
+            ),
         )
     return draft
 
@@ -186,7 +210,7 @@ def rule_update(*, rule: Rule, user: AnyUser, values: Mapping[str, str]) -> list
     """
     user = require_rule_admin(user)
     with transaction.atomic():
-        draft = _lock_draft(rule.version)
+        draft = _lock_draft(rule.version, editing=True)
         rule = Rule.objects.get(pk=rule.pk, version=draft)
         editable = EDITABLE_FIELDS[rule.kind]
         unknown = set(values) - set(editable)
@@ -237,7 +261,7 @@ def rule_add(
         "logic": logic,
     }
     with transaction.atomic():
-        draft = _lock_draft(draft)
+        draft = _lock_draft(draft, editing=True)
         errors: dict[str, list[Any]] = {}
         try:
             validate_rule_id(rule_id)
@@ -276,7 +300,7 @@ def rule_retire(*, rule: Rule, user: AnyUser) -> None:
     all eight conditions. Published versions keep the rule."""
     user = require_rule_admin(user)
     with transaction.atomic():
-        draft = _lock_draft(rule.version)
+        draft = _lock_draft(rule.version, editing=True)
         rule = Rule.objects.get(pk=rule.pk, version=draft)
         if rule.kind == Rule.Kind.INDICATION:
             raise ServiceError(
@@ -485,85 +509,325 @@ def impact_preview_start(*, draft: RuleSetVersion, user: AnyUser) -> ImpactPrevi
     return preview
 
 
-def rule_set_publish(
-    *,
-    version: RuleSetVersion,
-    user: AnyUser,
-    change_note: str,
-    today: date | None = None,
-) -> RuleSetVersion:
-    """Publish a draft as the next version number and retire the version it replaces.
+def single_person_publishing() -> bool:
+    """Whether a draft may be published without a second rule admin's approval."""
+    return bool(getattr(settings, "RULES_SINGLE_PERSON_PUBLISH", False))
 
-    In one transaction: the draft must compile (`compile_ruleset`) and pass every test case of
-    its rule set; the published version becomes retired; the draft becomes published with its
-    number, change note, publisher and time. Raises `ValidationError` for a missing change note
-    and `PublishRefused` listing every problem otherwise.
+
+def _publish_checks(
+    draft: RuleSetVersion, *, today: date, refusal: str = "published"
+) -> CaseSummary:
+    """The draft must compile and pass every test case of its rule set (`PublishRefused`)."""
+    try:
+        compiled = compiled_version(draft)
+    except RuleSetInvalid as exc:
+        raise PublishRefused(
+            f"The draft does not compile, so it cannot be {refusal}.",
+            [str(problem) for problem in exc.problems],
+        ) from None
+    summary = cases_check(compiled, draft.rule_set.test_cases.all(), today=today)
+    if not summary.all_pass:
+        raise PublishRefused(
+            f"{len(summary.failed)} of {summary.total} test cases fail under this draft. "
+            "Change the draft, or update each case's expectation with a reason.",
+            [check.case.name for check in summary.failed],
+        )
+    return summary
+
+
+def rule_set_submit(
+    *, draft: RuleSetVersion, user: AnyUser, change_note: str, today: date | None = None
+) -> RuleSetVersion:
+    """Submit a draft for approval by another rule admin, with its change note.
+
+    The draft must compile and pass every test case; from now until it is returned its rules
+    cannot be edited, so the approver approves exactly what they saw.
     """
     user = require_rule_admin(user)
     change_note = change_note.strip()
     if not change_note:
         raise ValidationError(
-            {"change_note": "Write a change note: it tells clinicians what changed and why."}
+            {
+                "change_note": "Write a change note: it tells the approver and clinicians what "
+                "changed and why."
+            }
         )
     with transaction.atomic():
-        rule_set = RuleSet.objects.select_for_update().get(pk=version.rule_set_id)
-        draft = _lock_draft(version)
-        try:
-            compiled = compiled_version(draft)
-        except RuleSetInvalid as exc:
-            raise PublishRefused(
-                "The draft does not compile, so it cannot be published.",
-                [str(problem) for problem in exc.problems],
-            ) from None
-        summary = cases_check(
-            compiled, rule_set.test_cases.all(), today=today or timezone.localdate()
-        )
-        if not summary.all_pass:
-            raise PublishRefused(
-                f"{len(summary.failed)} of {summary.total} test cases fail under this draft. "
-                "Change the draft, or update each case's expectation with a reason.",
-                [check.case.name for check in summary.failed],
-            )
-        now = timezone.now()
-        previous = (
-            rule_set.versions.select_for_update()
-            .filter(status=RuleSetVersion.Status.PUBLISHED)
-            .first()
-        )
-        last = rule_set.versions.aggregate(last=Max("number"))["last"] or 0
-        if previous is not None:
-            previous.status = RuleSetVersion.Status.RETIRED
-            previous.retired_at = now
-            previous.save(update_fields=["status", "retired_at"])
-        draft.status = RuleSetVersion.Status.PUBLISHED
-        draft.number = last + 1
+        draft = _lock_draft(draft)
+        if draft.is_locked_for_approval:
+            raise ServiceError(f"This draft is already {draft.get_approval_display().lower()}.")
+        summary = _publish_checks(draft, today=today or timezone.localdate(), refusal="submitted")
+        draft.approval = RuleSetVersion.Approval.SUBMITTED
         draft.change_note = change_note
-        draft.published_by = user
-        draft.published_at = now
+        draft.submitted_by = user
+        draft.submitted_at = timezone.now()
+        draft.approved_by = None
+        draft.approved_at = None
+        draft.approval_note = ""
         draft.save(
-            update_fields=["status", "number", "change_note", "published_by", "published_at"]
+            update_fields=[
+                "approval",
+                "change_note",
+                "submitted_by",
+                "submitted_at",
+                "approved_by",
+                "approved_at",
+                "approval_note",
+            ]
         )
-        if previous is not None:
-            audit_record(
-                actor=user,
-                action="rules.version_retire",
-                target=previous,
-                detail=_version_detail(previous, replaced_by=draft.number),
-            )
         audit_record(
             actor=user,
-            action="rules.version_publish",
+            action="rules.draft_submit",
             target=draft,
             detail=_version_detail(
                 draft,
                 change_note=change_note,
-                replaces=previous.number if previous else None,
-                rules=draft.rules.count(),
                 test_cases_passed=summary.passed,
                 digest=version_digest(draft),
             ),
         )
     return draft
+
+
+def _lock_submitted(draft: RuleSetVersion, user: User) -> RuleSetVersion:
+    draft = _lock_draft(draft)
+    if draft.approval != RuleSetVersion.Approval.SUBMITTED:
+        raise ServiceError("This draft is not waiting for approval.")
+    if draft.submitted_by_id == user.pk:
+        raise ServiceError(
+            "You submitted this draft: another rule admin must approve or return it."
+        )
+    return draft
+
+
+def rule_set_approve(
+    *, draft: RuleSetVersion, user: AnyUser, note: str = "", today: date | None = None
+) -> RuleSetVersion:
+    """Approve a submitted draft: a rule admin other than its submitter, after the diff, the
+    test results and the impact preview. Approval does not publish; it allows publishing."""
+    user = require_rule_admin(user)
+    with transaction.atomic():
+        draft = _lock_submitted(draft, user)
+        summary = _publish_checks(draft, today=today or timezone.localdate(), refusal="approved")
+        draft.approval = RuleSetVersion.Approval.APPROVED
+        draft.approved_by = user
+        draft.approved_at = timezone.now()
+        draft.approval_note = note.strip()
+        draft.save(update_fields=["approval", "approved_by", "approved_at", "approval_note"])
+        audit_record(
+            actor=user,
+            action="rules.draft_approve",
+            target=draft,
+            detail=_version_detail(
+                draft,
+                note=draft.approval_note,
+                submitted_by=draft.submitted_by.get_username() if draft.submitted_by else "",
+                test_cases_passed=summary.passed,
+                digest=version_digest(draft),
+            ),
+        )
+    return draft
+
+
+def rule_set_return(*, draft: RuleSetVersion, user: AnyUser, comment: str) -> RuleSetVersion:
+    """Return a submitted draft to be edited, with a comment saying what to change."""
+    user = require_rule_admin(user)
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError({"comment": "Say what should change: the comment is audited."})
+    with transaction.atomic():
+        draft = _lock_submitted(draft, user)
+        draft.approval = RuleSetVersion.Approval.RETURNED
+        draft.returned_by = user
+        draft.returned_at = timezone.now()
+        draft.return_comment = comment
+        draft.save(update_fields=["approval", "returned_by", "returned_at", "return_comment"])
+        audit_record(
+            actor=user,
+            action="rules.draft_return",
+            target=draft,
+            detail=_version_detail(draft, comment=comment),
+        )
+    return draft
+
+
+def rule_set_publish(
+    *,
+    version: RuleSetVersion,
+    user: AnyUser,
+    change_note: str = "",
+    effective_at: datetime | None = None,
+    today: date | None = None,
+) -> RuleSetVersion:
+    """Publish a draft as the next version number and retire the version it replaces, now or
+    (with a future `effective_at`) by the worker at that time.
+
+    The draft must have been approved by a second rule admin, unless the clinic publishes
+    with one person (`RULES_SINGLE_PERSON_PUBLISH`; the version then says so). An approved
+    draft keeps the change note it was approved with. In one transaction: the draft must
+    compile and pass every test case of its rule set; the published version becomes retired;
+    the draft becomes published with its number, change note, publisher and time. Raises
+    `ValidationError` for a missing change note and `PublishRefused` listing every problem.
+    """
+    user = require_rule_admin(user)
+    change_note = change_note.strip()
+    with transaction.atomic():
+        rule_set = RuleSet.objects.select_for_update().get(pk=version.rule_set_id)
+        draft = _lock_draft(version)
+        approved = draft.approval == RuleSetVersion.Approval.APPROVED
+        if approved:
+            if change_note and change_note != draft.change_note:
+                raise ValidationError(
+                    {
+                        "change_note": "The change note was approved with the draft: it cannot "
+                        "change now. Publish with it as approved."
+                    }
+                )
+            change_note = draft.change_note
+        elif not single_person_publishing():
+            raise PublishRefused(
+                "A second rule admin must approve this draft before it can be published.",
+                [f"Approval: {draft.get_approval_display().lower()}."],
+            )
+        if not change_note:
+            raise ValidationError(
+                {"change_note": "Write a change note: it tells clinicians what changed and why."}
+            )
+        summary = _publish_checks(draft, today=today or timezone.localdate())
+        if effective_at is not None and effective_at > timezone.now():
+            return _publish_schedule(draft, user=user, change_note=change_note, at=effective_at)
+        return _publish_now(
+            rule_set,
+            draft,
+            user=user,
+            change_note=change_note,
+            summary=summary,
+            single_person=not approved,
+        )
+
+
+def _publish_schedule(
+    draft: RuleSetVersion, *, user: User, change_note: str, at: datetime
+) -> RuleSetVersion:
+    draft.change_note = change_note
+    draft.publish_after = at
+    draft.scheduled_by = user
+    draft.save(update_fields=["change_note", "publish_after", "scheduled_by"])
+    rule_set_publish_due.using(run_after=at).enqueue(str(draft.uuid))
+    audit_record(
+        actor=user,
+        action="rules.version_schedule",
+        target=draft,
+        detail=_version_detail(draft, change_note=change_note, publish_after=at),
+    )
+    return draft
+
+
+def _publish_now(
+    rule_set: RuleSet,
+    draft: RuleSetVersion,
+    *,
+    user: User,
+    change_note: str,
+    summary: CaseSummary,
+    single_person: bool,
+) -> RuleSetVersion:
+    now = timezone.now()
+    previous = (
+        rule_set.versions.select_for_update().filter(status=RuleSetVersion.Status.PUBLISHED).first()
+    )
+    last = rule_set.versions.aggregate(last=Max("number"))["last"] or 0
+    if previous is not None:
+        previous.status = RuleSetVersion.Status.RETIRED
+        previous.retired_at = now
+        previous.save(update_fields=["status", "retired_at"])
+    draft.status = RuleSetVersion.Status.PUBLISHED
+    draft.number = last + 1
+    draft.change_note = change_note
+    draft.published_by = user
+    draft.published_at = now
+    draft.single_person = single_person
+    draft.save(
+        update_fields=[
+            "status",
+            "number",
+            "change_note",
+            "published_by",
+            "published_at",
+            "single_person",
+        ]
+    )
+    if previous is not None:
+        audit_record(
+            actor=user,
+            action="rules.version_retire",
+            target=previous,
+            detail=_version_detail(previous, replaced_by=draft.number),
+        )
+    audit_record(
+        actor=user,
+        action="rules.version_publish",
+        target=draft,
+        detail=_version_detail(
+            draft,
+            change_note=change_note,
+            replaces=previous.number if previous else None,
+            rules=draft.rules.count(),
+            test_cases_passed=summary.passed,
+            digest=version_digest(draft),
+            submitted_by=draft.submitted_by.get_username() if draft.submitted_by else None,
+            approved_by=draft.approved_by.get_username() if draft.approved_by else None,
+            single_person=single_person,
+            scheduled=draft.publish_after is not None,
+        ),
+    )
+    return draft
+
+
+def rule_set_publish_scheduled(*, version_uuid: str, today: date | None = None) -> str:
+    """Publish a draft whose scheduled time has come (run by the worker); return what happened.
+
+    Does nothing when the draft is gone, published, no longer approved or rescheduled later.
+    When the draft no longer passes its checks, nothing is published and the refusal is audited.
+    """
+    with transaction.atomic():
+        draft = RuleSetVersion.objects.filter(uuid=version_uuid).first()
+        if draft is None or not draft.is_draft:
+            return "not a draft"
+        rule_set = RuleSet.objects.select_for_update().get(pk=draft.rule_set_id)
+        draft = _lock_draft(draft)
+        if draft.publish_after is None or draft.publish_after > timezone.now():
+            return "not due"
+        approved = draft.approval == RuleSetVersion.Approval.APPROVED
+        if not approved and not single_person_publishing():
+            return "not approved"
+        publisher = draft.scheduled_by
+        try:
+            summary = _publish_checks(draft, today=today or timezone.localdate())
+        except PublishRefused as exc:
+            refused = exc
+        else:
+            assert publisher is not None
+            _publish_now(
+                rule_set,
+                draft,
+                user=publisher,
+                change_note=draft.change_note,
+                summary=summary,
+                single_person=not approved,
+            )
+            return "published"
+    with transaction.atomic():
+        draft = _lock_draft(draft)
+        draft.publish_after = None
+        draft.save(update_fields=["publish_after"])
+        audit_record(
+            actor=None,
+            action="rules.version_schedule_refused",
+            target=draft,
+            detail=_version_detail(draft, reason=str(refused), problems=refused.problems),
+        )
+    return "refused"
 
 
 def _apply_changes(obj: Any, values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -16,3 +16,11 @@ from rules.impact import impact_preview_execute
 def impact_preview_run(preview_uuid: str) -> dict[str, int]:
     """Re-evaluate every past screening under a draft for the impact preview `preview_uuid`."""
     return impact_preview_execute(preview_uuid=preview_uuid)
+
+
+@task()
+def rule_set_publish_due(version_uuid: str) -> str:
+    """Publish the approved draft `version_uuid` once its effective time has come."""
+    from rules.services import rule_set_publish_scheduled  # services queue this task
+
+    return rule_set_publish_scheduled(version_uuid=version_uuid)

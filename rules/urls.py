@@ -32,6 +32,9 @@ urlpatterns = [
     ),
     path("versions/<uuid:version_uuid>/impact/", views.impact_start, name="impact_start"),
     path("versions/<uuid:version_uuid>/publish/", views.publish, name="publish"),
+    path("versions/<uuid:version_uuid>/submit/", views.draft_submit, name="submit"),
+    path("versions/<uuid:version_uuid>/approval/", views.draft_approval, name="approval"),
+    path("versions/<uuid:version_uuid>/restore/", views.version_restore, name="restore"),
     path("impact/<uuid:preview_uuid>/", views.impact_detail, name="impact"),
     path("impact/<uuid:preview_uuid>/progress/", views.impact_progress, name="impact_progress"),
 ]

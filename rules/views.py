@@ -7,13 +7,16 @@ redirect. A `ValidationError` from a service lands beside the form's fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from crispy_forms.layout import Submit
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,12 +26,15 @@ from rules import selectors, services
 from rules.cases import CaseSummary, cases_check
 from rules.engine import RuleSetInvalid
 from rules.forms import (
+    ApproveForm,
     DiffForm,
     ExpectationUpdateForm,
     PublishForm,
+    ReturnForm,
     RuleAddForm,
     RuleCaseForm,
     RuleForm,
+    SubmitForm,
 )
 from rules.impact import rules_fingerprint
 from rules.loader import compiled_version
@@ -36,7 +42,28 @@ from rules.models import RuleSet, RuleSetVersion
 from screening.core.errors import ServiceError
 from screening.core.permissions import permission_required
 
-rule_admin_only = permission_required(RuleSet.ADMIN_PERMISSION)
+_admin_permission = permission_required(RuleSet.ADMIN_PERMISSION)
+
+
+def rule_admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
+    """Rule admins only; a draft's page asked for after the draft was published (a bookmark,
+    the back button) sends the rule admin on to the version instead of a 404."""
+
+    @wraps(view)
+    def stale_drafts_redirect(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except selectors.NotADraft as exc:
+            version = exc.version
+            label = f"version {version.number}" if version.number else "a version"
+            messages.info(
+                request,
+                f"That draft is now {label} ({version.get_status_display().lower()}): "
+                "here it is. Published versions do not change.",
+            )
+            return redirect(_version_url(version))
+
+    return _admin_permission(stale_drafts_redirect)
 
 
 def _attach(form: Form, error: ValidationError) -> None:
@@ -335,16 +362,98 @@ def impact_progress(request: HttpRequest, preview_uuid: str) -> JsonResponse:
 # --- publishing and comparing ------------------------------------------------------------------
 
 
+def _publish_blockers(draft: RuleSetVersion, summary: CaseSummary | None) -> list[str]:
+    """Why the draft cannot be published yet, as sentences (empty when it can)."""
+    reasons = []
+    if summary is None:
+        reasons.append("The draft does not compile.")
+    elif not summary.all_pass:
+        reasons.append(
+            f"{len(summary.failed)} of {summary.total} test cases fail under this draft: change "
+            "the draft, or update each case's expectation with a reason."
+        )
+    approved = draft.approval == RuleSetVersion.Approval.APPROVED
+    if not approved and not services.single_person_publishing():
+        reasons.append(
+            "A second rule admin must approve this draft first "
+            f"(now: {draft.get_approval_display().lower()})."
+        )
+    if draft.publish_after is not None:
+        when = timezone.localtime(draft.publish_after).strftime("%d %b %Y %H:%M")
+        reasons.append(f"Publishing is already scheduled for {when}.")
+    return reasons
+
+
 @rule_admin_only
 @require_http_methods(["GET", "POST"])
 def publish(request: HttpRequest, version_uuid: str) -> HttpResponse:
     draft = selectors.draft_for(request.user, version_uuid)
-    form = PublishForm(request.POST or None)
+    approved = draft.approval == RuleSetVersion.Approval.APPROVED
+    form = PublishForm(request.POST or None, approved=approved)
     refusal: services.PublishRefused | None = None
     if request.method == "POST" and form.is_valid():
         try:
             version = services.rule_set_publish(
-                version=draft, user=request.user, change_note=form.cleaned_data["change_note"]
+                version=draft,
+                user=request.user,
+                change_note=form.cleaned_data.get("change_note", ""),
+                effective_at=form.cleaned_data["effective_at"],
+            )
+        except ValidationError as exc:
+            _attach(form, exc)
+        except services.PublishRefused as exc:
+            refusal = exc
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+            return redirect(_version_url(draft))
+        else:
+            if version.is_draft:
+                when = timezone.localtime(version.publish_after).strftime("%d %b %Y %H:%M")
+                messages.success(request, f"Publishing scheduled for {when}.")
+            else:
+                messages.success(
+                    request,
+                    f"Version {version.number} published. New screenings use it; earlier "
+                    "screenings keep the version and text they were run with.",
+                )
+            return redirect(_version_url(version))
+    summary, compile_problems = _case_summary(draft)
+    blockers = _publish_blockers(draft, summary)
+    if blockers:
+        form.helper.inputs = [
+            Submit(
+                "submit", "Publish", disabled="disabled", **{"aria-describedby": "publish-blockers"}
+            )
+        ]
+    return render(
+        request,
+        "rules/rulesetversion_publish.html",
+        {
+            "version": draft,
+            "form": form,
+            "refusal": refusal,
+            "blockers": blockers,
+            "summary": summary,
+            "compile_problems": compile_problems,
+            "preview": selectors.latest_impact_preview(draft),
+            "single_person": services.single_person_publishing(),
+        },
+    )
+
+
+# --- two-person approval and restore -----------------------------------------------------------
+
+
+@rule_admin_only
+@require_http_methods(["GET", "POST"])
+def draft_submit(request: HttpRequest, version_uuid: str) -> HttpResponse:
+    draft = selectors.draft_for(request.user, version_uuid)
+    form = SubmitForm(request.POST or None, initial={"change_note": draft.change_note})
+    refusal: services.PublishRefused | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rule_set_submit(
+                draft=draft, user=request.user, change_note=form.cleaned_data["change_note"]
             )
         except ValidationError as exc:
             _attach(form, exc)
@@ -356,23 +465,101 @@ def publish(request: HttpRequest, version_uuid: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Version {version.number} published. New screenings use it; earlier "
-                "screenings keep the version and text they were run with.",
+                "Submitted for approval. Another rule admin approves or returns it; its rules "
+                "cannot be edited meanwhile.",
             )
-            return redirect(_version_url(version))
+            return redirect(_version_url(draft))
     summary, compile_problems = _case_summary(draft)
     return render(
         request,
-        "rules/rulesetversion_publish.html",
+        "rules/rulesetversion_submit.html",
         {
             "version": draft,
             "form": form,
             "refusal": refusal,
             "summary": summary,
             "compile_problems": compile_problems,
-            "preview": selectors.latest_impact_preview(draft),
         },
     )
+
+
+@rule_admin_only
+@require_http_methods(["GET", "POST"])
+def draft_approval(request: HttpRequest, version_uuid: str) -> HttpResponse:
+    """The approver's page: the diff, the test results and the impact preview, then approve
+    or return with a comment. The submitter sees it too, without the forms."""
+    draft = selectors.draft_for(request.user, version_uuid)
+    action = request.GET.get("action") if request.method == "POST" else None
+    approve_form = ApproveForm(request.POST if action == "approve" else None)
+    return_form = ReturnForm(request.POST if action == "return" else None)
+    refusal: services.PublishRefused | None = None
+    form = {"approve": approve_form, "return": return_form}.get(action or "")
+    if form is not None and form.is_valid():
+        try:
+            if action == "approve":
+                services.rule_set_approve(
+                    draft=draft, user=request.user, note=form.cleaned_data["note"]
+                )
+                messages.success(request, "Draft approved: it can now be published.")
+            else:
+                services.rule_set_return(
+                    draft=draft, user=request.user, comment=form.cleaned_data["comment"]
+                )
+                messages.success(request, "Draft returned with your comment.")
+        except ValidationError as exc:
+            _attach(form, exc)
+        except services.PublishRefused as exc:
+            refusal = exc
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+            return redirect("rules:approval", version_uuid=draft.uuid)
+        else:
+            return redirect(_version_url(draft))
+    summary, compile_problems = _case_summary(draft)
+    preview = selectors.latest_impact_preview(draft)
+    diff = selectors.version_diff(draft.based_on, draft) if draft.based_on else None
+    return render(
+        request,
+        "rules/rulesetversion_approval.html",
+        {
+            "version": draft,
+            "diff": diff,
+            "summary": summary,
+            "compile_problems": compile_problems,
+            "preview": preview,
+            "preview_stale": preview is not None
+            and preview.fingerprint != rules_fingerprint(draft),
+            "refusal": refusal,
+            "can_decide": draft.approval == RuleSetVersion.Approval.SUBMITTED
+            and draft.submitted_by_id != request.user.pk,
+            "approve_form": approve_form,
+            "return_form": return_form,
+            "compare_url": compare_url(draft.based_on, draft) if draft.based_on else "",
+        },
+    )
+
+
+@rule_admin_only
+@require_POST
+def version_restore(request: HttpRequest, version_uuid: str) -> HttpResponse:
+    """Start a draft from an earlier version: rolling back is a new version, never a rewrite."""
+    version = selectors.version_for(request.user, version_uuid)
+    try:
+        draft = services.draft_start(
+            rule_set=version.rule_set, user=request.user, from_version=version
+        )
+    except services.DraftExists as exc:
+        messages.warning(request, str(exc))
+        return redirect(_version_url(exc.draft))
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+        return redirect(_version_url(version))
+    messages.success(
+        request,
+        f"Draft started from version {version.number}: a copy of its rules. Publishing it "
+        "makes a new version; version history is kept.",
+    )
+    return redirect(_version_url(draft))
 
 
 @rule_admin_only

@@ -368,6 +368,10 @@ elif TASKS_BACKEND == "rq":
 else:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be database or rq, got {TASKS_BACKEND!r}")
 
+# Rule governance: a draft is published only after a second rule admin approves it. A clinic
+# with one rule admin sets this to publish without approval; each version it publishes says so.
+RULES_SINGLE_PERSON_PUBLISH = env_bool("RULES_SINGLE_PERSON_PUBLISH", default=False)
+
 # The audit trail's anchors outside the database (`screening.core.checkpoints`): signed
 # checkpoints of the chain's length and head, appended to a file the database's administrator
 # does not hold and, optionally, timestamped by an RFC 3161 authority. The signing key is never

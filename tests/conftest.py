@@ -92,6 +92,26 @@ def _snapshot_reload_skips_triggers() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def one_person_rule_publishing(settings) -> None:
+    """Tests publish drafts as a one-person clinic does (`RULES_SINGLE_PERSON_PUBLISH`), so a
+    test about something else can publish in one call; the two-person approval tests
+    (tests/rules/test_rule_approval.py, tests/e2e/test_rule_approval_journey.py) ask for
+    `two_person_rule_publishing`, the production default."""
+    settings.RULES_SINGLE_PERSON_PUBLISH = True
+
+
+@pytest.fixture
+def two_person_rule_publishing(settings) -> None:
+    """A draft is published only after a second rule admin approves it (the default)."""
+    settings.RULES_SINGLE_PERSON_PUBLISH = False
+
+
+@pytest.fixture
+def other_rule_admin(django_user_model):
+    return _person(django_user_model, "ruth", Role.RULE_ADMIN)
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

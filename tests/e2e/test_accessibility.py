@@ -155,9 +155,11 @@ def _rule_logic_error(page: Page, world: World) -> None:
 
 
 def _publish_errors(page: Page, world: World) -> None:
-    world.go(page, "rules:publish", world.draft.uuid)
+    # Publishing waits for approval (its button is disabled with the reasons): the form with
+    # errors is the submission's, sent with no change note.
+    world.go(page, "rules:submit", world.draft.uuid)
     page.get_by_label("Change note").evaluate("field => field.form.noValidate = true")
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("button", name="Submit for approval").click()
     expect(page.locator(".invalid-feedback, .alert-danger").first).to_be_visible()
 
 
@@ -259,7 +261,9 @@ PAGE_STATES: list[PageState] = [
     PageState("test case results", "rule_admin", _url("rules:case_results", "draft")),
     PageState("impact preview", "rule_admin", _url("rules:impact", "preview")),
     PageState("publish", "rule_admin", _url("rules:publish", "draft")),
-    PageState("publish with errors", "rule_admin", _publish_errors),
+    PageState("submit for approval with errors", "rule_admin", _publish_errors),
+    PageState("submit for approval", "rule_admin", _url("rules:submit", "draft")),
+    PageState("approval", "rule_admin", _url("rules:approval", "draft")),
     PageState("discard a draft", "rule_admin", _url("rules:draft_discard", "draft")),
     PageState("403 (patients)", "rule_admin", _url("patients:list")),
 ]

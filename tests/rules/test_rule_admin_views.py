@@ -75,6 +75,9 @@ def every_url(rule_set, draft, rule_admin):
         "case_accept": reverse("rules:case_accept", args=[draft.uuid, case.uuid]),
         "impact_start": reverse("rules:impact_start", args=[draft.uuid]),
         "publish": reverse("rules:publish", args=[draft.uuid]),
+        "submit": reverse("rules:submit", args=[draft.uuid]),
+        "approval": reverse("rules:approval", args=[draft.uuid]),
+        "restore": reverse("rules:restore", args=[numbered_version(1).uuid]),
         "impact": reverse("rules:impact", args=[preview.uuid]),
         "impact_progress": reverse("rules:impact_progress", args=[preview.uuid]),
     }
@@ -111,7 +114,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, every_url):
 
 
 def test_the_rule_admin_can_open_every_page(admin_client, every_url):
-    post_only = {"draft_start", "impact_start"}
+    post_only = {"draft_start", "impact_start", "restore"}
     for name, url in every_url.items():
         if name not in post_only:
             assert admin_client.get(url).status_code == 200, name
@@ -176,13 +179,15 @@ def test_a_draft_page_shows_every_rule_and_that_all_eighteen_cases_pass(admin_cl
 
 
 def test_a_published_version_has_no_edit_pages(admin_client, draft):
+    """Its edit URLs (from when it was a draft) lead to the version, which never changes."""
     version_2 = published_version()
-    page = admin_client.get(reverse("rules:version", args=[version_2.uuid])).content.decode()
+    version_url = reverse("rules:version", args=[version_2.uuid])
+    page = admin_client.get(version_url).content.decode()
     assert "This version never changes." in page
     assert "/rules/REV-BP-ELEVATED/" not in page
     edit = reverse("rules:rule_edit", args=[version_2.uuid, "REV-BP-ELEVATED"])
-    assert admin_client.get(edit).status_code == 404
-    assert admin_client.post(edit, {"title": "x", "logic": "bipolar"}).status_code == 404
+    assert admin_client.get(edit).url == version_url
+    assert admin_client.post(edit, {"title": "x", "logic": "bipolar"}).url == version_url
     assert published_version().rules.get(rule_id="REV-BP-ELEVATED").title != "x"
 
 

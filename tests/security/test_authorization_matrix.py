@@ -204,6 +204,9 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "rules:case_accept": {"GET": RULE_ADMINS, "POST": RULE_ADMINS},
     "rules:impact_start": {"GET": expect(LOGIN, 403, 403, 403, 405), "POST": RULE_ADMINS},
     "rules:publish": {"GET": RULE_ADMINS, "POST": RULE_ADMINS},
+    "rules:submit": {"GET": RULE_ADMINS, "POST": RULE_ADMINS},
+    "rules:approval": {"GET": RULE_ADMINS, "POST": RULE_ADMINS},
+    "rules:restore": {"GET": expect(LOGIN, 403, 403, 403, 405), "POST": RULE_ADMINS},
     "rules:impact": {"GET": RULE_ADMINS},
     "rules:impact_progress": {"GET": RULE_ADMINS},
 }
@@ -390,6 +393,9 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "rules:case_accept": lambda w: [w.draft.uuid, w.case.uuid],
     "rules:impact_start": lambda w: [w.draft.uuid],
     "rules:publish": lambda w: [w.draft.uuid],
+    "rules:submit": lambda w: [w.draft.uuid],
+    "rules:approval": lambda w: [w.draft.uuid],
+    "rules:restore": lambda w: [w.rule_set.versions.get(number=1).uuid],
     "rules:impact": lambda w: [w.preview.uuid],
     "rules:impact_progress": lambda w: [w.preview.uuid],
 }
