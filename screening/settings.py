@@ -355,6 +355,17 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # `make run` starts). TASKS_BACKEND=rq (the default when REDIS_URL is set): RQ on Redis, run by
 # `manage.py rqworker default --with-scheduler`, when the queue should not load the database.
 REDIS_URL = env_str("REDIS_URL")
+
+# One cache that every process shares (a table, made by migration core 0005): allauth remembers
+# there which TOTP codes were used, so a code works once even when the next request lands on
+# another gunicorn worker or web node, and keeps its rate limits (password-reset e-mails)
+# there. Django's default, per-process memory, would let a code be replayed on a sibling.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "screening_cache",
+    }
+}
 TASKS_BACKEND = env_str("TASKS_BACKEND", "rq" if REDIS_URL else "database")
 RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}}
 TASKS: dict[str, dict[str, object]]
