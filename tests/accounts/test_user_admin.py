@@ -114,7 +114,7 @@ def test_deactivation_ends_sessions_and_tokens_at_once(user_admin, clinician, pa
     _row, token = api_token_create(user=clinician, name="laptop")
     api = Client()
     assert (
-        api.get("/api/v1/patients?mrn=X", headers={"Authorization": f"Bearer {token}"}).status_code
+        api.get("/api/v1/screenings", headers={"Authorization": f"Bearer {token}"}).status_code
         == 200
     )
 
@@ -125,7 +125,7 @@ def test_deactivation_ends_sessions_and_tokens_at_once(user_admin, clinician, pa
 
     assert browser.get(reverse("patients:list"))["Location"].startswith(reverse("login"))
     assert (
-        api.get("/api/v1/patients?mrn=X", headers={"Authorization": f"Bearer {token}"}).status_code
+        api.get("/api/v1/screenings", headers={"Authorization": f"Bearer {token}"}).status_code
         == 401
     )
     again = browser.post(reverse("login"), {"username": "casey", "password": password})

@@ -54,7 +54,10 @@ MODES = [
 in_both_modes = pytest.mark.parametrize("mode", MODES)
 
 #: What PostgreSQL answers when a statement is cancelled (statement_timeout, pg_cancel_backend).
-FAULT_SQL = "DO $$ BEGIN RAISE EXCEPTION 'injected fault' USING ERRCODE = 'query_canceled'; END $$"
+# A statement that fails on a live connection (a data exception). Not a lost connection: that
+# one (an OperationalError) the outage middleware answers by running the view again on a new
+# connection (screening/core/outage.py, tests/reliability/test_database_faults.py).
+FAULT_SQL = "DO $$ BEGIN RAISE EXCEPTION 'injected fault' USING ERRCODE = 'data_exception'; END $$"
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 #: Everything a service here can write, compared row by row before and after a failure.
 STORED = (
