@@ -50,7 +50,7 @@ def test_reviews_are_saved_in_place_and_the_focus_moves_on(
     stop.get_by_label("Documented reason").fill("Obstetric and psychiatric MDT agreed.")
     stop.get_by_role("button", name="Override").click()
     expect(page.get_by_test_id("review-STOP-PREGNANCY")).to_contain_text("MDT agreed")
-    expect(status).to_contain_text("STOP-PREGNANCY overridden")
+    expect(status).to_contain_text("“Pregnancy” overridden")  # named by its title
     # The focus is on the next flag waiting for a review, ready for its reason.
     expect(page.locator(f"#flag-{first_pending(page)} textarea")).to_be_focused()
 

@@ -103,7 +103,7 @@ def test_a_flag_reviewed_meanwhile_saves_none(client, clinician, other_clinician
     response = client.post(bulk_url(screening), {"rule_ids": REVIEW_RULES, "reason": "Mine"})
     assert response.status_code == 302
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
-    assert message.startswith("Not saved: REV-BREASTFEEDING was acknowledged by")
+    assert message.startswith("Not saved: “Breastfeeding” was acknowledged by")
     assert list(FlagReview.objects.values_list("rule_id", "reason")) == [
         ("REV-BREASTFEEDING", "Seen")
     ]
