@@ -62,7 +62,7 @@ def test_deactivation_ends_a_live_session_and_token(
     _row, token = api_token_create(user=clinician, name="laptop")
     api = their_page.request
     headers = {"Authorization": f"Bearer {token}"}
-    assert api.get(f"{live_server.url}/api/v1/patients?mrn=X", headers=headers).status == 200
+    assert api.get(f"{live_server.url}/api/v1/screenings", headers=headers).status == 200
 
     login(page, live_server, user_admin, password)
     page.goto(f"{live_server.url}/people/{clinician.pk}/")
@@ -71,4 +71,4 @@ def test_deactivation_ends_a_live_session_and_token(
 
     their_page.reload()
     expect(their_page).to_have_url(re.compile(r"/login/\?next=/patients/$"))
-    assert api.get(f"{live_server.url}/api/v1/patients?mrn=X", headers=headers).status == 401
+    assert api.get(f"{live_server.url}/api/v1/screenings", headers=headers).status == 401
