@@ -179,6 +179,12 @@ class DatabaseUnavailableMiddleware:
         view_args: tuple[Any, ...],
         view_kwargs: dict[str, Any],
     ) -> HttpResponse | None:
+        # What counts is whether the *view* stored something: the middlewares' own bookkeeping
+        # before it (the session, allauth's per-request session row) is not repeated by
+        # running the view again.
+        writes = getattr(request, "_database_writes", None)
+        if writes is not None:
+            writes.committed = False
         request._keeps_post = getattr(view_func, "keeps_post_across_sign_in", False)  # type: ignore[attr-defined]
         request._database_view = (view_func, view_args, view_kwargs)  # type: ignore[attr-defined]
         return None
