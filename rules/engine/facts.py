@@ -327,7 +327,8 @@ def _bounds_problems(document: Mapping[str, Any]) -> list[FieldError]:
         ]
     problems: list[FieldError] = []
     values = 0
-    stack: list[tuple[str, Any, int]] = [("", document, 1)]
+    # The document itself has no path (None), so a top-level key named "" still gets one.
+    stack: list[tuple[str | None, Any, int]] = [(None, document, 1)]
     while stack:
         path, value, depth = stack.pop()
         values += 1
@@ -354,7 +355,7 @@ def _bounds_problems(document: Mapping[str, Any]) -> list[FieldError]:
                         FieldError(path or "(document)", "has a key with a NUL character")
                     )
                     continue
-                stack.append((f"{path}.{name}" if path else name, item, depth + 1))
+                stack.append((name if path is None else f"{path}.{name}", item, depth + 1))
         elif isinstance(value, list):
             stack.extend((f"{path}[{i}]", item, depth + 1) for i, item in enumerate(value))
     return _at_most(sorted(problems, key=lambda problem: problem.field))

@@ -121,6 +121,7 @@ def screen_or_reject(ruleset: CompiledRuleSet, document: dict[str, Any]) -> None
 @example({"pregnancy_status": HUGE})
 @example({"\ud800": 1, "phq9_total": 3})
 @example({"diagnoses": ["mdd\ud800"], "benzodiazepine_dose_mg_diazepam_eq": float("nan")})
+@example({"": {"age_years": "\x00"}})  # once named "age_years", a key not in the document
 def test_hostile_documents_are_screened_or_rejected_naming_their_fields(
     ruleset: CompiledRuleSet, document: dict[str, Any]
 ):
