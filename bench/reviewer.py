@@ -33,6 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # library's http.
 sys.path[0] = str(ROOT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "screening.settings")
+# The reviewer signs in with a password alone: the bench measures the list, not enrolment in
+# the second factor that production requires of every role.
+os.environ["MFA_REQUIRED_ROLES"] = ""
 
 import django  # noqa: E402
 

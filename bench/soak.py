@@ -67,7 +67,8 @@ from bench.harness import BenchError, Client, Response, Vignette, expect  # noqa
 DATABASE = harness.sibling_database("soak")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 FLAG_ACTION = re.compile(rf"^/screenings/{UUID}/flags/([^/]+)/(acknowledge|override)/$")
-DISPOSITION = re.compile(r'data-testid="disposition">[^<]*</span>\s*<code[^>]*>(\w+)</code>')
+# The badge carries the stored code beside the words the clinician reads.
+DISPOSITION = re.compile(r'data-testid="disposition" data-disposition="(\w+)"')
 REASON = "Assessed in clinic; soak test."
 AMEND_REASON = "Correcting an answer; soak test."
 
