@@ -80,6 +80,7 @@ SECRET_KEY = env_str("SECRET_KEY") or (_development_secret_key() if DEBUG else "
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "screening.core.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

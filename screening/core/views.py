@@ -1,5 +1,5 @@
-"""The platform's own answers: keeping a signed-in session alive, the site's icon, and the
-403 page."""
+"""The platform's own answers: keeping a signed-in session alive, the site's icon, the 403
+page and the page for a form refused by the CSRF check."""
 
 from __future__ import annotations
 
@@ -47,3 +47,10 @@ def permission_denied(request: HttpRequest, exception: PermissionDenied) -> Http
     could quote a record (Django's own 403 view would show it)."""
     reason = str(exception) if isinstance(exception, RoleRequired) else ""
     return HttpResponseForbidden(loader.render_to_string("403.html", {"reason": reason}, request))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponseForbidden:
+    """`CSRF_FAILURE_VIEW`: a form refused by the CSRF check (usually a page left open across
+    a sign-out, a new sign-in or an ended session) says so in the site's layout and what to do,
+    instead of Django's bare technical page. `reason` is for developers and is not shown."""
+    return HttpResponseForbidden(loader.render_to_string("403_csrf.html", {}, request))

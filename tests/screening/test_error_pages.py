@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.contrib.staticfiles import finders
 from django.db import connection
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.views.defaults import server_error
@@ -119,3 +119,25 @@ def test_favicon_ico_leads_to_the_static_icon_named_on_every_page(client, clinic
     client.force_login(clinician)
     html = page_text(client.get(reverse("home")))
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+
+
+def test_a_form_refused_by_the_csrf_check_says_so_in_the_layout(clinician):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(clinician)
+
+    response = browser.post(reverse("patients:register"), {"mrn": "CSRF-0001"})
+
+    assert response.status_code == 403
+    html = page_text(response)
+    assert_in_layout(html)
+    assert "This form was not sent" in html
+    assert "Nothing from this request was saved." in html
+    assert "CSRF-0001" not in html
+    assert "CSRF verification failed" not in html  # Django's technical page
+
+
+def test_a_signed_out_visitor_refused_by_the_csrf_check_is_offered_the_sign_in(db):
+    response = Client(enforce_csrf_checks=True).post(reverse("login"), {"login": "x"})
+
+    assert response.status_code == 403
+    assert 'href="/login/"' in response.content.decode()
