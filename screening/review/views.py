@@ -26,6 +26,7 @@ from screening.core.replica import reads_from_replica
 from screening.ehr.selectors import cds_card_stats
 from screening.labels import DISPOSITIONS, SEVERITIES, disposition_label, screening_row
 from screening.models import Screening
+from screening.prose import fact_label
 from screening.review import analytics, exports
 from screening.review.forms import AuditFilterForm, PeriodForm, ScreeningFilterForm
 from screening.review.selectors import (
@@ -286,30 +287,32 @@ def _row(screening: Screening) -> dict[str, Any]:
     return {**screening_row(screening), "flags": [flag.rule for flag in screening.outcome.flags]}
 
 
-def _fact_rows(facts: dict[str, Any]) -> list[tuple[str, str]]:
-    """The facts snapshot as (name, value) pairs, nested answers spelled out, then every other
-    input fact of the data dictionary as not recorded (a snapshot leaves those out): an intake
-    saved before a question existed shows it unanswered."""
-    rows: list[tuple[str, str]] = []
+def _fact_rows(facts: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The facts snapshot as (question, stored name, value) rows, nested answers spelled out,
+    then every other input fact of the data dictionary as not recorded (a snapshot leaves those
+    out): an intake saved before a question existed shows it unanswered. The question is how
+    the intake asked it; the stored name is what the API, the exports and the rules use."""
+    rows: list[tuple[str, str, str]] = []
     unrecorded = [
-        (name, _show(None))
+        (fact_label(name), name, _show(None))
         for name in IntakeFacts.model_fields
         if name not in facts and name not in _NOT_SHOWN_WHEN_ABSENT
     ]
     for name, value in facts.items():
         if isinstance(value, dict):
-            rows.extend((f"{name}.{key}", _show(item)) for key, item in value.items())
+            rows.extend(
+                (fact_label(f"{name}.{key}"), f"{name}.{key}", _show(item))
+                for key, item in value.items()
+            )
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             for position, item in enumerate(value, start=1):
                 described = ", ".join(f"{key}: {_show(part)}" for key, part in item.items())
-                rows.append((f"{name} {position}", described))
+                rows.append((f"{fact_label(name)} {position}", f"{name} {position}", described))
         else:
-            rows.append((name, _show(value)))
+            rows.append((fact_label(name), name, _show(value)))
     return rows + unrecorded
 
 
-#: Input fields that need not be there: age comes from the date of birth or is given itself,
-#: and the screening date is the screening's own.
 _NOT_SHOWN_WHEN_ABSENT = ("age_years", "date_of_birth", "screening_date")
 
 

@@ -32,7 +32,10 @@ def test_reviewer_detail_shows_facts_reason_signature_and_trail(client, reviewer
     html = client.get(review_url(screening)).content.decode()
 
     assert "Facts as entered" in html
-    assert "<code>pregnancy_status</code></th><td>pregnant</td>" in html
+    # The question as the intake asked it, with the stored name the API and rules use.
+    assert (
+        'Pregnancy status <code class="small">pregnancy_status</code></th><td>pregnant</td>' in html
+    )
     review = html[html.index('data-testid="review-row-STOP-PREGNANCY"') :]
     review = review[: review.index("</tr>")]
     assert "Overridden" in review
@@ -307,11 +310,14 @@ def test_the_record_and_json_export_show_the_version_2_answers_and_which_were_no
         b"".join([client.get(reverse("screening:export_json", args=[answered.uuid])).content])
     )
 
-    assert "<code>bladder_symptoms_or_cystitis</code></th><td>yes</td>" in record
-    assert "<code>planned_formulation</code></th><td>undecided</td>" in record
-    assert "<code>heart_rate</code></th><td>72</td>" in record
+    assert '<code class="small">bladder_symptoms_or_cystitis</code></th><td>yes</td>' in record
+    assert (
+        'Planned ketamine formulation <code class="small">planned_formulation</code></th>'
+        "<td>undecided</td>"
+    ) in record
+    assert '<code class="small">heart_rate</code></th><td>72</td>' in record
     for name in ("bp_rise_serious_hazard", "planned_formulation", "respiratory_compromise"):
-        assert f"<code>{name}</code></th><td>not recorded</td>" in old_record
+        assert f'<code class="small">{name}</code></th><td>not recorded</td>' in old_record
     assert exported["facts"]["bladder_symptoms_or_cystitis"] is True
     assert exported["facts"]["planned_formulation"] == "undecided"
     assert exported["rule_set"] == {"name": "ketamine", "version": 2}
