@@ -60,6 +60,29 @@ def overflowing(page: Page) -> list[str]:
     )
 
 
+def broken_words(page: Page, selector: str) -> list[str]:
+    """Words inside `selector` that the layout split across two lines (a column squeezed
+    narrower than its longest word). A break after a hyphen is a line break, not a split."""
+    return list(
+        page.evaluate(
+            """(selector) => Array.from(document.querySelectorAll(selector)).flatMap(cell => {
+                const broken = [];
+                const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    for (const word of node.data.matchAll(/[^\\s-]+/g)) {
+                        const range = document.createRange();
+                        range.setStart(node, word.index);
+                        range.setEnd(node, word.index + word[0].length);
+                        if (range.getClientRects().length > 1) broken.push(word[0]);
+                    }
+                }
+                return broken;
+            })""",
+            selector,
+        )
+    )
+
+
 def test_the_result_page_fits_a_phone_and_reads_as_prose(
     page: Page, live_server, login, clinician, password, artifacts_dir, typical
 ):
@@ -74,6 +97,7 @@ def test_the_result_page_fits_a_phone_and_reads_as_prose(
     )
     expect(page.locator("#missing section").first).to_have_id("missing-stop")
     assert scroll_width(page) <= 1280
+    assert broken_words(page, "#conditions th, #conditions td") == []
     page.screenshot(path=artifacts_dir / "result-1280.png", full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})
