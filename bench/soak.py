@@ -470,7 +470,10 @@ def main() -> None:
                 f"(target: 0 lost, 0 HTTP 500, at most {faults.kills // 4} broken)"
             )
             passed = intact and not (lost_count or leaks or http_500 or tracebacks)
-            passed = passed and broken * 4 <= faults.kills
+            # The broken-journey budget is a ratio over a real run: a smoke run's few seconds
+            # kill too few connections for it to mean anything, so there it is only reported.
+            # Lost work, a 500, a traceback or a broken audit chain fail any run.
+            passed = passed and (args.smoke or broken * 4 <= faults.kills)
         print(f"soak: {len(done)} journeys, {errors} errors, {lost_count} lost")
     finally:
         if passed and not args.keep_db:
