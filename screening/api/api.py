@@ -42,7 +42,6 @@ from screening.core.limits import (
     json_body,
     nul_fields,
 )
-from screening.core.outage import unavailable_json
 
 
 class ScreeningAPI(NinjaAPI):
@@ -228,8 +227,10 @@ def _no_rule_set(request: HttpRequest, exc: RuleSetVersionNotFound) -> HttpRespo
 @api.exception_handler(OperationalError)
 @api.exception_handler(InterfaceError)
 def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """A lost database connection: 503 `unavailable` with Retry-After (screening.core.outage)."""
-    return unavailable_json(request, exc)
+    """A lost database connection goes on to `DatabaseUnavailableMiddleware`, as a page's does:
+    the operation is run once more on a new connection when nothing of it can have been stored,
+    else the answer is 503 `unavailable` with Retry-After (screening.core.outage)."""
+    raise exc
 
 
 def _open_to_api_clients(

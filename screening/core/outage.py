@@ -14,7 +14,7 @@ half-stored, and this module turns what reaches the browser into something to ac
   A POST to a view that keeps posts (`screening.core.held`, the intake form) is held in the
   session and the browser is sent back to the page, which shows what was typed, unsaved.
 - `server_error` (the project's `handler500`) does the same for an error raised outside a view
-  (a middleware reading the session or the user).
+  (a middleware reading the session or the user); the middleware then runs a GET once more.
 - `screening.core.sessions.SessionStore` saves the session again on a fresh connection, and
   never turns a failed save into a 400 (`SessionInterrupted`).
 """
@@ -170,7 +170,19 @@ class DatabaseUnavailableMiddleware:
         writes = _Writes()
         request._database_writes = writes  # type: ignore[attr-defined]
         with connections["default"].execute_wrapper(writes):
-            return self.get_response(request)
+            response = self.get_response(request)
+            if getattr(request, "_database_lost_outside_view", False) and _may_run_again(request):
+                # Lost while a middleware read the session or the user (or outside the view in
+                # any other way): a GET goes through every middleware once more, on a new
+                # connection, as a GET whose view lost its connection is run again.
+                request._database_retried = True  # type: ignore[attr-defined]
+                request._database_lost_outside_view = False  # type: ignore[attr-defined]
+                logger.warning(
+                    "database connection lost outside the view during %s; running it again",
+                    request.method,
+                )
+                response = self.get_response(request)
+            return response
 
     def process_view(
         self,
@@ -214,11 +226,19 @@ class DatabaseUnavailableMiddleware:
         return unavailable_page(request, exception)
 
 
+def _may_run_again(request: HttpRequest) -> bool:
+    """A GET or HEAD not run again yet: it stores nothing a second run could repeat."""
+    return request.method in ("GET", "HEAD") and not getattr(request, "_database_retried", False)
+
+
 def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
-    """handler500: a connection error raised outside a view is a 503 too; anything else is
+    """handler500: a connection error raised outside a view is a 503 too (which
+    `DatabaseUnavailableMiddleware` replaces by a second run of a GET); anything else is
     Django's own 500 page."""
     exc = sys.exc_info()[1]
     if is_connection_error(exc):
         assert exc is not None
+        # Only errors outside the view get here (process_exception answers the view's own).
+        request._database_lost_outside_view = True  # type: ignore[attr-defined]
         return unavailable_page(request, exc)
     return defaults.server_error(request, template_name)

@@ -48,13 +48,13 @@ def _terminate_this_connection() -> None:
 
 
 @contextmanager
-def killed_before(pattern: str, *, times: int = 1) -> Iterator[list[str]]:
+def killed_before(pattern: str, *, times: int | None = 1) -> Iterator[list[str]]:
     """Terminate the connection just before each of the first `times` statements matching
-    `pattern` runs."""
+    `pattern` runs (every one of them with `times=None`: the database stays unreachable)."""
     fired: list[str] = []
 
     def wrapper(execute, sql, params, many, context):
-        if len(fired) < times and re.search(pattern, sql):
+        if (times is None or len(fired) < times) and re.search(pattern, sql):
             fired.append(sql)
             _terminate_this_connection()
         return execute(sql, params, many, context)
@@ -62,7 +62,10 @@ def killed_before(pattern: str, *, times: int = 1) -> Iterator[list[str]]:
     connection.ensure_connection()
     with connection.execute_wrapper(wrapper):
         yield fired
-    assert len(fired) == times, f"{len(fired)} statements matched {pattern!r}"
+    if times is None:
+        assert fired, f"no statement matched {pattern!r}"
+    else:
+        assert len(fired) == times, f"{len(fired)} statements matched {pattern!r}"
 
 
 @pytest.fixture
@@ -109,8 +112,17 @@ def test_a_page_whose_connection_dies_twice_is_a_503_to_try_again(browser, patie
     assert MRN in again.content.decode()
 
 
-def test_a_dead_connection_while_reading_the_session_is_a_503_not_a_500(browser, patient):
-    with killed_before(r'FROM "django_session"'):  # before the view: no second try
+def test_a_dead_connection_while_reading_the_session_is_survived_on_a_new_one(browser, patient):
+    """Lost before the view, while a middleware read the session: the GET goes through every
+    middleware once more (before: a 503 at once)."""
+    with killed_before(r'FROM "django_session"'):
+        response = browser.get(reverse("home"))
+    assert response.status_code == 200
+    assert "Sign out" in response.content.decode()
+
+
+def test_a_session_that_stays_unreadable_is_a_503_not_a_500(browser, patient):
+    with killed_before(r'FROM "django_session"', times=None):
         response = browser.get(reverse("home"))
     assert response.status_code == 503
     assert "try again" in response.content.decode()
@@ -170,10 +182,38 @@ def test_an_intake_post_that_meets_the_fault_again_shows_the_form_with_what_was_
     assert Intake.objects.get(pk=intake.pk).status == Intake.Status.DRAFT
 
 
-def test_the_api_answers_a_dead_connection_with_json_unavailable(clinician, patient):
+def test_an_api_call_whose_connection_dies_is_answered_on_a_new_one(clinician, patient):
     client = Client(raise_request_exception=False)
     client.force_login(clinician)
     with killed_before(r'FROM "patients_patient"'):
+        response = client.get(f"/api/v1/patients/{patient.uuid}")
+    assert response.status_code == 200
+    assert response.json()["mrn"] == MRN
+
+
+def test_an_api_save_whose_transaction_was_lost_is_made_again_once(clinician, patient):
+    intake = make_intake(patient=patient, by=clinician)
+    client = Client(raise_request_exception=False)
+    client.force_login(clinician)
+    read = client.get(f"/api/v1/intakes/{intake.uuid}").json()
+    answers = {**read["answers"], "phq9_total": 23}
+
+    with killed_before(INTAKE_WRITE):
+        response = client.put(
+            f"/api/v1/intakes/{intake.uuid}",
+            {"version": read["version"], "answers": answers},
+            content_type="application/json",
+        )
+
+    assert response.status_code == 200, response.content
+    intake.refresh_from_db()
+    assert (intake.phq9_total, intake.version) == (23, read["version"] + 1)
+
+
+def test_the_api_answers_a_connection_that_dies_twice_with_json_unavailable(clinician, patient):
+    client = Client(raise_request_exception=False)
+    client.force_login(clinician)
+    with killed_before(r'FROM "patients_patient"', times=2):
         response = client.get(f"/api/v1/patients/{patient.uuid}")
     assert response.status_code == 503
     assert response["Retry-After"] == "3"
