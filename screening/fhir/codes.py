@@ -5,9 +5,18 @@ Questionnaire (`screening.fhir.questionnaire`) and the EHR integration (CDS Hook
 intake from FHIR). Pure data: no Django, so any app can import it.
 
 LOINC displays are LOINC's own long common names, as LOINC publishes them; a code is listed only
-once it has been checked. Scores without a checked code (PCL-5, Y-BOCS, pain NRS: see
-`../shared/clinical/criteria.md`, "Additions for rule set version 2") are coded by text alone
-rather than claim a code nobody verified.
+once it has been checked. Scores without a checked code are coded by text alone rather than
+claim a code nobody verified: Y-BOCS (no LOINC term for the original scale's total was found)
+and the pain NRS (LOINC 72514-3 is *current* pain severity, 0-10, while the intake asks for
+*average* pain: not the same observation, so it is not borrowed).
+
+Where each code was checked:
+- 44261-6, 44260-8, 70274-6: US Core 7.0.0 examples (Observation PHQ9-item-example-44260-8,
+  QuestionnaireResponse phq-9-example) and LOINC's PHQ-9/GAD-7 panels.
+- 101698-9 "PTSD PCL-5 score [PCL-5]" (LOINC 2.75, in the PCL-5 panel 101697-1 "Post traumatic
+  stress disorder checklist - civilian version DSM-5 [PCL-5]"): the LOINC term pages mirrored at
+  findacode.com and healthassure.in (loinc.org itself was not reachable from here).
+- Blood pressure, heart rate: FHIR R4's vital-signs profiles.
 """
 
 from __future__ import annotations
@@ -85,6 +94,7 @@ PHQ9_ITEM9 = Code(
 GAD7_TOTAL = Code(
     LOINC, "70274-6", "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]"
 )
+PCL5_TOTAL = Code(LOINC, "101698-9", "PTSD PCL-5 score [PCL-5]")
 BP_PANEL = Code(LOINC, "85354-9", "Blood pressure panel with all children optional")
 SYSTOLIC_BP = Code(LOINC, "8480-6", "Systolic blood pressure")
 DIASTOLIC_BP = Code(LOINC, "8462-4", "Diastolic blood pressure")
@@ -100,7 +110,7 @@ SCORES: dict[str, Code | str] = {
     "phq9_total": PHQ9_TOTAL,
     "phq9_item9": PHQ9_ITEM9,
     "gad7_total": GAD7_TOTAL,
-    "pcl5_total": "PTSD Checklist for DSM-5 (PCL-5) total score",
+    "pcl5_total": PCL5_TOTAL,
     "ybocs_total": "Yale-Brown Obsessive Compulsive Scale (Y-BOCS) total score",
     "pain_nrs": "Average pain, numeric rating scale (0-10)",
 }

@@ -353,3 +353,27 @@ def test_fhir_questionnaire_response_carries_the_version_2_answers(
         if e.resource.get_resource_type() == "DetectedIssue"
     }
     assert issues == {"REV-BLADDER"}  # INFO-REMS is information, not an issue
+
+
+def test_fhir_export_codes_the_pcl5_in_loinc_and_the_scores_without_a_code_by_text(
+    as_clinician, patient, clinician
+):
+    intake = make_intake(patient=patient, by=clinician, pcl5_total=41, ybocs_total=22, pain_nrs=6)
+    body = run(as_clinician, intake)
+
+    bundle = Bundle.model_validate(as_clinician.get(f"/screenings/{body['uuid']}/fhir").json())
+
+    scores = [
+        entry.resource
+        for entry in bundle.entry
+        if entry.resource.get_resource_type() == "Observation"
+        and entry.resource.category[0].coding[0].code == "survey"
+    ]
+    coded = {o.code.coding[0].code: o for o in scores if o.code.coding}
+    assert coded["101698-9"].valueInteger == 41
+    assert coded["101698-9"].code.coding[0].display == "PTSD PCL-5 score [PCL-5]"
+    by_text = {o.code.text: o.valueInteger for o in scores if not o.code.coding}
+    assert by_text == {
+        "Yale-Brown Obsessive Compulsive Scale (Y-BOCS) total score": 22,
+        "Average pain, numeric rating scale (0-10)": 6,
+    }
