@@ -186,3 +186,22 @@ def _person(user: User) -> str:
 
 def _version(version: RuleSetVersion) -> str:
     return f"{version.rule_set.name}, version {version.number}"
+
+
+class ScreeningReferenceForm(forms.Form):
+    """A screening named by its reference (its UUID, which names no patient)."""
+
+    screening = forms.UUIDField(
+        label="Screening reference",
+        error_messages={
+            "invalid": "Enter a screening reference as the reviewer's record shows it "
+            "(8-4-4-4-12 letters and digits).",
+            "required": "Enter the screening's reference.",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.add_input(Submit("submit", "Open"))

@@ -9,14 +9,18 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from rules import services as rule_services
 from rules.engine import IntakeFacts
+from rules.forms import RuleCaseForm
+from rules.models import RuleSet
 from screening import reevaluation
 from screening.clinic.result_page import result_page_context
 from screening.core.audit import audit_record, audit_verify, audit_view
@@ -27,8 +31,13 @@ from screening.ehr.selectors import cds_card_stats
 from screening.labels import DISPOSITIONS, SEVERITIES, disposition_label, screening_row
 from screening.models import Screening
 from screening.prose import fact_label
-from screening.review import analytics, exports
-from screening.review.forms import AuditFilterForm, PeriodForm, ScreeningFilterForm
+from screening.review import analytics, as_test_case, exports
+from screening.review.forms import (
+    AuditFilterForm,
+    PeriodForm,
+    ScreeningFilterForm,
+    ScreeningReferenceForm,
+)
 from screening.review.selectors import (
     REVIEWER_PERMISSION,
     AuditFilters,
@@ -324,3 +333,52 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "none"
     return str(value)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(RuleSet.ADMIN_PERMISSION)
+def screening_as_test_case(request: SignedInRequest, screening_uuid: object) -> HttpResponse:
+    """A rule admin turns a past screening into a test case of its rule set: the facts without
+    the patient's dates, the published rules' outcome offered as the expected one."""
+    screening = as_test_case.screening_for_case(request.user, screening_uuid)
+    draft = as_test_case.case_draft(screening)
+    initial = {"name": draft.name, "facts": draft.facts, "expected": draft.expected}
+    form = RuleCaseForm(request.POST or None, initial=initial, submit="Add test case")
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = rule_services.rule_case_create(
+                rule_set=draft.version.rule_set, user=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:  # a name already taken, say: beside its field
+            problems = exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}
+            for name, said in problems.items():
+                form.add_error(name if name in form.fields else None, said)
+        else:
+            messages.success(request, f"Test case {case.name} added.")
+            return redirect("rules:case_list", rule_set_uuid=draft.version.rule_set.uuid)
+    return render(
+        request,
+        "screening/review/as_test_case.html",
+        {
+            "draft": draft,
+            "form": form,
+            "disposition": disposition_label(draft.result.disposition) if draft.result else None,
+        },
+    )
+
+
+@require_GET
+@permission_required(RuleSet.ADMIN_PERMISSION)
+def screening_as_test_case_find(request: SignedInRequest) -> HttpResponse:
+    """The rule test cases page's "from a past screening" box: the reference a reviewer gave
+    leads to that screening's test-case page; anything else is said beside the box."""
+    form = ScreeningReferenceForm(request.GET if "screening" in request.GET else None)
+    if form.is_valid():
+        screening = as_test_case.screening_for_case(request.user, form.cleaned_data["screening"])
+        return redirect("screening:as_test_case", screening_uuid=screening.uuid)
+    return render(
+        request,
+        "screening/review/as_test_case_find.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )

@@ -5,11 +5,12 @@ Casey rewords REV-BP-ELEVATED and submits the draft; Ruth returns it with a comm
 answers the comment and submits again; Ruth approves; Casey schedules the publish for later;
 when that time comes the background worker (`db_worker`, the command `make run` starts)
 publishes version 3. Then a restore: version 1 becomes a new draft, which its failing test
-cases keep from being submitted. Screenshots of the approval page and the approval record go to
-the artefacts.
+cases keep from being submitted. And a past screening's reference, as the reviewer's record
+gives it, becomes a test case. Screenshots of the approval page, the approval record and the
+case from a screening go to the artefacts.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -21,6 +22,8 @@ from playwright.sync_api import Browser, Page, expect
 from rules.models import RuleSetVersion
 from rules.selectors import numbered_version, published_version
 from rules.tasks import rule_set_publish_due
+from screening.services import screening_run
+from tests.factories import make_intake, make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("two_person_rule_publishing")]
 
@@ -157,3 +160,29 @@ def test_restoring_version_1_starts_a_new_draft_that_its_failing_cases_keep_back
     expect(page.get_by_text("test cases fail").first).to_be_visible()
     assert numbered_version(1).status == RuleSetVersion.Status.RETIRED
     assert published_version().number == 2
+
+
+def test_a_reviewer_s_reference_becomes_a_rule_test_case(
+    page: Page, live_server, login, rule_admin, clinician, password, artifacts_dir
+):
+    patient = make_patient(created_by=clinician, born=date(1990, 4, 27), mrn="CASE-0427")
+    intake = make_intake(patient=patient, by=clinician, pregnancy_status="pregnant")
+    screening = screening_run(intake=intake, user=clinician)
+
+    login(page, live_server, rule_admin, password)
+    rule_set = published_version().rule_set
+    page.goto(live_server.url + reverse("rules:case_list", args=[rule_set.uuid]))
+    page.get_by_label("Add a case from a past screening").fill(str(screening.uuid))
+    page.get_by_role("button", name="Open").click()
+
+    expect(page.get_by_test_id("case-outcome")).to_contain_text("Contraindicated")
+    expect(page.get_by_test_id("case-outcome")).to_contain_text("STOP-PREGNANCY")
+    expect(page.locator("main")).not_to_contain_text("CASE-0427")
+    page.get_by_label("Name").fill("pregnant-from-a-screening")
+    page.screenshot(path=artifacts_dir / "rule-case-from-screening.png", full_page=True)
+    page.get_by_role("button", name="Add test case").click()
+
+    expect(
+        page.get_by_role("status").filter(has_text="Test case pregnant-from-a-screening added")
+    ).to_be_visible()
+    expect(page.get_by_test_id("case-table")).to_contain_text("pregnant-from-a-screening")

@@ -188,6 +188,8 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "screening:review": {"GET": REVIEWERS, "POST": expect(LOGIN, 405, 405, 405, 405)},
     "screening:reevaluate": {"GET": REVIEWERS, "POST": expect(LOGIN, 405, 405, 405, 405)},
     "screening:export_json": {"GET": REVIEWERS, "POST": expect(LOGIN, 405, 405, 405, 405)},
+    "screening:as_test_case": {"GET": RULE_ADMINS, "POST": RULE_ADMINS},
+    "screening:as_test_case_find": {"GET": RULE_ADMINS, "POST": expect(LOGIN, 405, 405, 405, 405)},
     # rule administration
     "rules:list": {"GET": RULE_ADMINS, "POST": expect(LOGIN, 403, 403, 403, 405)},
     "rules:draft_start": {"GET": expect(LOGIN, 403, 403, 403, 405), "POST": RULE_ADMINS},
@@ -379,6 +381,7 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "screening:review": lambda w: [w.screening.uuid],
     "screening:reevaluate": lambda w: [w.screening.uuid],
     "screening:export_json": lambda w: [w.screening.uuid],
+    "screening:as_test_case": lambda w: [w.screening.uuid],
     "rules:draft_start": lambda w: [w.rule_set.uuid],
     "rules:compare": lambda w: [w.rule_set.uuid],
     "rules:case_list": lambda w: [w.rule_set.uuid],
