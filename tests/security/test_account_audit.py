@@ -18,6 +18,13 @@ from screening.core.tasks import sign_in_failures_summarise
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Each refused sign-in hashes the password typed (also for an unknown username, so the
+    answer takes as long): the tests below sign in dozens of times, so hash cheaply."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def events(action: str, user=None) -> list[AuditEvent]:
     found = AuditEvent.objects.filter(action=action).order_by("seq")
     if user is not None:

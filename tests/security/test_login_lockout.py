@@ -15,6 +15,12 @@ from screening.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Every refused sign-in hashes what was typed: hash cheaply, the lock is what is tested."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 LOCKED = "Sign-in locked"
 
 
