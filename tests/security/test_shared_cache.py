@@ -13,7 +13,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_what_one_process_caches_another_process_sees():
     name = connection.settings_dict["NAME"]
     env = {
