@@ -45,6 +45,7 @@ _PREFETCH = {
     "observations": "Observation?patient={{context.patientId}}&status=final",
     "conditions": "Condition?patient={{context.patientId}}",
     "medications": "MedicationRequest?patient={{context.patientId}}&status=active",
+    "questionnaires": "QuestionnaireResponse?patient={{context.patientId}}&status=completed",
 }
 
 SERVICES = {

@@ -43,7 +43,9 @@ def intake_from_fhir(*, patient: Patient, user: User, bundle: Any, today: date) 
             )
         record = IntakePrefill.objects.create(
             intake=intake,
-            sources={fact: s for fact, s in prefill.sources().items() if fact in values},
+            sources={
+                column(fact): s for fact, s in prefill.sources().items() if column(fact) in values
+            },
             not_used=[f.as_json() for f in prefill.not_used()],
             unmapped=len(prefill.unmapped),
         )
@@ -74,11 +76,20 @@ def _check_same_patient(patient: Patient, prefill: Prefill) -> None:
         )
 
 
+def column(fact: str) -> str:
+    """The intake column of a fact a finding names (`cssrs.plan` → `cssrs_plan`)."""
+    return fact.replace(".", "_", 1) if fact.startswith("cssrs.") else fact
+
+
 def _columns(prefill: Prefill) -> dict[str, Any]:
     """Intake columns for the facts used. Diagnoses known in part become the list of those
-    documented: the clinician completes and confirms it."""
+    documented: the clinician completes and confirms it. C-SSRS answers fill their own
+    columns; the unanswered ones stay not recorded."""
     values: dict[str, Any] = {}
     for fact, value in prefill.facts.items():
+        if fact == "cssrs":
+            values.update({column(f"cssrs.{name}"): answer for name, answer in value.items()})
+            continue
         if fact in _RECORD or fact not in INTAKE_FIELDS:
             continue
         values[fact] = sorted(value["includes"]) if fact == "diagnoses" else value

@@ -23,7 +23,14 @@ from django.utils import timezone
 from screening.core.models import AuditEvent
 from screening.ehr.cds_schema import CdsResponse, Discovery
 from screening.ehr.models import CdsFeedback
-from tests.ehr.bundles import blood_pressure, condition, patient, pregnancy, score
+from tests.ehr.bundles import (
+    blood_pressure,
+    condition,
+    cssrs_response,
+    patient,
+    pregnancy,
+    score,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -79,6 +86,7 @@ def searchset(*resources: dict) -> dict:
 def hook(pid: str, *resources: dict, sex: str = "F") -> dict:
     observations = [r for r in resources if r["resourceType"] == "Observation"]
     conditions = [r for r in resources if r["resourceType"] == "Condition"]
+    responses = [r for r in resources if r["resourceType"] == "QuestionnaireResponse"]
     return {
         "hook": "patient-view",
         "hookInstance": str(uuid.uuid4()),
@@ -88,6 +96,7 @@ def hook(pid: str, *resources: dict, sex: str = "F") -> dict:
             "observations": searchset(*observations),
             "conditions": searchset(*conditions),
             "medications": searchset(),
+            "questionnaires": searchset(*responses),
         },
     }
 
@@ -129,12 +138,30 @@ def test_five_patients_get_the_right_cards_and_feedback_is_stored(live_server, r
     assert nothing[0]["summary"].startswith("Ketamine screening incomplete")
     assert nothing[0]["links"][0]["type"] == "absolute"
 
-    # High suicide risk: PHQ-9 item 9 is mapped (review); the C-SSRS is not mapped, so the
-    # urgent rule is undetermined and the info card says the C-SSRS is not recorded.
-    risk = cards_for(hook("risk", score("item9", "44260-8", 3, today)))
+    # High suicide risk: the C-SSRS screener (LOINC 93373-9, answered in the EHR as a
+    # QuestionnaireResponse) says intent with thoughts in the past month: a critical, urgent card.
+    risk = cards_for(
+        hook(
+            "risk",
+            score("item9", "44260-8", 3, today),
+            cssrs_response(
+                "cssrs",
+                today,
+                wish_dead=True,
+                active_thoughts=True,
+                method=True,
+                intent=True,
+                plan=False,
+                behavior_lifetime=False,
+            ),
+        )
+    )
+    urgent = next(c for c in risk if "URG-SUICIDE-RISK" in c["source"]["label"])
+    assert urgent["indicator"] == "critical"
+    assert urgent["summary"].startswith("Urgent: ")
+    assert "suicide_risk" in urgent["detail"]
     assert any("REV-PHQ9-ITEM9" in c["source"]["label"] for c in risk)
-    info = next(c for c in risk if c["indicator"] == "info")
-    assert "`cssrs`" in info["detail"]
+    assert all("`cssrs`" not in c["detail"] for c in risk)  # the C-SSRS is recorded now
 
     bipolar = cards_for(hook("bipolar", condition("bp2", "F31.81")))
     assert any("REV-BIPOLAR-SWITCH" in c["source"]["label"] for c in bipolar)
