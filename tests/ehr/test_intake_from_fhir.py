@@ -16,7 +16,15 @@ from screening.core.models import AuditEvent
 from screening.ehr.models import IntakePrefill
 from screening.models import Screening
 from tests.api.conftest import client_for
-from tests.ehr.bundles import blood_pressure, bundle, condition, medication, patient, score
+from tests.ehr.bundles import (
+    blood_pressure,
+    bundle,
+    condition,
+    cssrs_response,
+    medication,
+    patient,
+    score,
+)
 from tests.factories import make_patient
 from tests.patients.conftest import intake_data
 
@@ -265,3 +273,28 @@ def test_the_api_runs_a_prefilled_intake_only_once_its_answers_are_saved(clinici
     )
     assert saved.status_code == 200, saved.content
     assert api.post(f"/intakes/{uuid}/screenings").status_code == 201
+
+
+def test_a_cssrs_screener_prefills_its_answers_one_column_each(clinician):
+    patient_row = make_patient(created_by=clinician)
+    today = timezone.localdate()
+    ehr = bundle(
+        patient(born="1984-03-01", sex="F"),
+        cssrs_response("qr", today, wish_dead=True, active_thoughts=True, intent=True),
+    )
+
+    response = client_for(clinician).post(
+        "/intakes/from-fhir", {"patient": str(patient_row.uuid), "bundle": ehr}
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["intake"]["answers"]["cssrs"] == {
+        "wish_dead": True,
+        "active_thoughts": True,
+        "intent": True,
+    }
+    assert sorted(body["sources"]) == ["cssrs_active_thoughts", "cssrs_intent", "cssrs_wish_dead"]
+    assert body["sources"]["cssrs_intent"][0]["reference"] == "QuestionnaireResponse/qr"
+    intake = Intake.objects.get(patient=patient_row)
+    assert (intake.cssrs_intent, intake.cssrs_plan) == (True, None)  # Q5 not answered: unknown
