@@ -165,7 +165,8 @@ def _prefill_rows(prefill: IntakePrefill, form: IntakeForm) -> list[dict[str, An
     if form.is_bound:
         cleaned = getattr(form, "cleaned_data", {})
         values = {f: cleaned.get(f, prefill.values.get(f)) for f in prefill.sources}
-        ticked = form.data.getlist("prefill_confirmed")
+        data = form.data
+        ticked = data.getlist("prefill_confirmed") if isinstance(data, QueryDict) else []
         outcomes = prefill_outcomes(prefill, values=values, confirmed=ticked)
     else:
         outcomes = {fact: prefill.outcome(fact) for fact in prefill.sources}

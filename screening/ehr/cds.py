@@ -48,8 +48,6 @@ from screening.fhir.hygiene import fhir_hygiene
 PATIENT_VIEW = "ketamine-screening"
 ORDER_SIGN = "ketamine-order-check"
 ORDER_SELECT = "ketamine-order-select"
-#: Services that answer only when the hook's draft orders name ketamine or esketamine.
-ORDER_HOOKS = (ORDER_SIGN, ORDER_SELECT)
 
 _PREFETCH = {
     "patient": "Patient/{{context.patientId}}",
@@ -159,7 +157,8 @@ def service(request: HttpRequest, service_id: str) -> JsonResponse:
             resources = _fetched(call, client)
         except CdsRefused as refused:
             return _json(412, {"error": str(refused)})
-    if service_id in ORDER_HOOKS and not _orders_ketamine(context):
+    # The order hooks (order-select's context extends order-sign's) answer only for ketamine.
+    if isinstance(context, OrderSignContext) and not _orders_ketamine(context):
         cards: list[dict[str, Any]] = []
     else:
         cards = _screen(resources, request, service_id)
