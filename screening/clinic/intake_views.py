@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods
 
 from patients.forms import SECTIONS, IntakeForm
@@ -159,6 +160,27 @@ def _without(data: QueryDict, name: str) -> QueryDict:
     return copy
 
 
+def _mark_prefilled(form: IntakeForm, rows: list[dict[str, Any]]) -> None:
+    """Say beside each prefilled question where its answer came from and whether it is checked
+    (its help text, which the field's `aria-describedby` already names)."""
+    for row in rows:
+        field = form.fields.get(row["fact"])
+        if field is None or row["outcome"] not in ("pending", "confirmed"):
+            continue
+        where = "; ".join(
+            f"{s.get('reference')}{', ' + s['date'] if s.get('date') else ''}"
+            for s in row["sources"]
+        )
+        state = (
+            "not checked yet: confirm, change or clear it in the list of prefilled answers above"
+            if row["outcome"] == "pending"
+            else "confirmed"
+        )
+        # Escaped here: crispy prints help text as safe, and the references come from the EHR.
+        note = format_html("From EHR data ({}), {}.", where, state)
+        field.help_text = format_html("{} {}", field.help_text, note) if field.help_text else note
+
+
 def _prefill_rows(prefill: IntakePrefill, form: IntakeForm) -> list[dict[str, Any]]:
     """One row per prefilled answer for the panel: its label, sources and how it stands — as
     stored, or as the answers on the page say when they were sent and came back."""
@@ -244,4 +266,5 @@ def _intake_page(
         context["ehr_prefill"] = prefill
         context["ehr_prefill_rows"] = rows
         context["ehr_prefill_pending"] = [r for r in rows if r["outcome"] == "pending"]
+        _mark_prefilled(form, rows)
     return render(request, "patients/intake_form.html", context, status=status)

@@ -155,6 +155,25 @@ def test_each_prefilled_answer_has_its_own_confirm_and_clear(clinician):
         assert f'name="prefill_clear" value="{fact}"' in page
     assert '<label class="form-check-label" for="prefill-confirm-phq9_total">Confirm' in page
     assert "3 of 3 prefilled answers still to check" in page
+    assert "From EHR data (Observation/phq, " in page  # beside the question too
+    assert "not checked yet: confirm, change or clear it" in page
+
+
+def test_a_resource_id_from_the_ehr_is_escaped_beside_the_question(clinician):
+    browser = Client()
+    browser.force_login(clinician)
+    patient_row = make_patient(created_by=clinician)
+    hostile = score("<b>x</b>", "44261-6", 19, timezone.localdate())
+    browser.post(
+        reverse("ehr:intake_from_ehr", args=[patient_row.uuid]),
+        {"bundle_text": json.dumps(bundle(patient(born="1984-03-01", sex="F"), hostile))},
+    )
+    intake = Intake.objects.get(patient=patient_row)
+
+    page = browser.get(reverse("patients:intake_edit", args=[intake.uuid])).content.decode()
+
+    assert "<b>x</b>" not in page
+    assert "Observation/&lt;b&gt;x&lt;/b&gt;" in page
 
 
 def test_run_is_refused_naming_the_unchecked_answers_and_keeps_every_answer(clinician):
