@@ -429,6 +429,13 @@ class IntakeForm(forms.ModelForm[Intake]):
     the `version` the clinician started from (optimistic concurrency)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    #: Answers prefilled from another source (EHR data) that the clinician ticked as confirmed,
+    #: one checkbox each beside the list of prefilled answers; not an answer itself.
+    prefill_confirmed = forms.MultipleChoiceField(
+        choices=[(name, name) for name in INTAKE_FIELDS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         model = Intake
@@ -692,6 +699,22 @@ class IntakeForm(forms.ModelForm[Intake]):
         super()._post_clean()  # type: ignore[misc]
         self.instance = original
 
+    def refuse_unchecked(self, names: Sequence[str]) -> None:
+        """Run was pressed with prefilled answers nobody checked: say which, beside each."""
+        labels = ", ".join(str(self.fields[n].label) for n in names if n in self.fields)
+        self.add_error(
+            None,
+            f"The screening did not run: {len(names)} answer"
+            f"{'s' if len(names) != 1 else ''} prefilled from EHR data "
+            f"{'are' if len(names) != 1 else 'is'} not checked yet ({labels}). Confirm, change "
+            "or clear each one, then run. Nothing was saved; your answers are as you left them.",
+        )
+        for name in names:
+            if name in self.fields:
+                self.add_error(
+                    name, "Prefilled from EHR data: confirm, change or clear this answer."
+                )
+
     # -- for the services (after `is_valid()`)
 
     @property
@@ -736,6 +759,11 @@ class IntakeForm(forms.ModelForm[Intake]):
 
 
 def posted_by_intake_form(name: str) -> bool:
-    """Whether `name` is a field the intake form posts: an answer, the version it edits, or a
-    row of its trial list (what the page's autosave keeps, and nothing else)."""
-    return name in INTAKE_FIELDS or name == "version" or name.startswith("trials-")
+    """Whether `name` is a field the intake form posts: an answer, the version it edits, the
+    prefilled answers ticked as confirmed, or a row of its trial list (what the page's autosave
+    keeps, and nothing else)."""
+    return (
+        name in INTAKE_FIELDS
+        or name in ("version", "prefill_confirmed")
+        or name.startswith("trials-")
+    )

@@ -244,8 +244,9 @@ class PrefillNotUsed(Schema):
 class IntakePrefilled(Schema):
     intake: IntakeOut
     sources: dict[str, list[PrefillSource]] = Field(
-        description="Per prefilled answer, where it came from; marked until a clinician saves "
-        "the intake."
+        description="Per prefilled answer, where it came from; unchecked until a clinician "
+        "confirms, changes or clears it (the form, one by one) or saves the intake (PUT): the "
+        "screening does not run before."
     )
     not_used: list[PrefillNotUsed] = Field(
         description="What the data said that was not used: stale, conflicting or invalid."

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods
 
 from patients.forms import SECTIONS, IntakeForm
@@ -25,7 +26,7 @@ from screening.core.held import INTERRUPTED, keeps_post_across_sign_in, take_hel
 from screening.core.http import SignedInRequest
 from screening.core.permissions import has_perm, permission_required, require_perm
 from screening.ehr.models import IntakePrefill
-from screening.ehr.services import prefill_confirm
+from screening.ehr.services import prefill_check, prefill_outcomes, prefill_unchecked
 from screening.labels import screening_row
 from screening.models import Screening
 
@@ -106,9 +107,14 @@ def intake_edit(request: SignedInRequest, intake_uuid: object) -> HttpResponse:
         messages.info(request, "Your unsaved answers were discarded: the intake as saved is shown.")
         return redirect("patients:intake_edit", intake.uuid)
 
-    form = IntakeForm(request.POST, intake=intake)
+    prefill = IntakePrefill.objects.filter(intake=intake).first()
+    cleared = request.POST.get("prefill_clear", "")
+    if prefill is None or cleared not in prefill.sources:
+        cleared = ""
+    form = IntakeForm(_without(request.POST, cleared), intake=intake)
     if not form.is_valid():
         return _intake_page(request, intake, form)
+    confirmed = form.cleaned_data["prefill_confirmed"]
     change: dict[str, Any] = {
         "intake": intake,
         "user": request.user,
@@ -117,12 +123,18 @@ def intake_edit(request: SignedInRequest, intake_uuid: object) -> HttpResponse:
         "trials": form.trial_rows,
     }
     try:
-        if request.POST.get("action") == "run":
+        if request.POST.get("action") == "run" and not cleared:
+            # Prefilled answers are the clinician's only once checked one by one: a Run with
+            # any left unchecked is refused, naming them, and nothing is lost or saved.
+            unchecked = prefill_unchecked(intake=intake, values=form.values, confirmed=confirmed)
+            if unchecked:
+                form.refuse_unchecked(unchecked)
+                return _intake_page(request, intake, form, status=422)
             screening = services.intake_submit(**change)
-            prefill_confirm(intake=intake, user=request.user)
+            prefill_check(intake=intake, user=request.user, values=form.values, confirmed=confirmed)
             return redirect("screening:detail", screening.uuid)
         services.intake_save(**change)
-        prefill_confirm(intake=intake, user=request.user)
+        prefill_check(intake=intake, user=request.user, values=form.values, confirmed=confirmed)
     except InputInvalid as invalid:
         form.add_service_errors(invalid.errors)
         return _intake_page(request, intake, form)
@@ -130,8 +142,67 @@ def intake_edit(request: SignedInRequest, intake_uuid: object) -> HttpResponse:
         return _refuse_locked(request, intake, error)
     except ConflictError:
         return _intake_page(request, intake, form, conflict=True, status=409)
-    messages.success(request, "Draft saved")
+    if cleared:
+        label = form.fields[cleared].label
+        messages.success(request, f"“{label}” cleared: not recorded. Draft saved.")
+    else:
+        messages.success(request, "Draft saved")
     return redirect("patients:intake_edit", intake.uuid)
+
+
+def _without(data: QueryDict, name: str) -> QueryDict:
+    """The answers as sent, with one prefilled answer cleared (not recorded)."""
+    if not name:
+        return data
+    copy = data.copy()
+    copy.setlist(name, [])
+    copy.setlist("prefill_confirmed", [n for n in data.getlist("prefill_confirmed") if n != name])
+    return copy
+
+
+def _mark_prefilled(form: IntakeForm, rows: list[dict[str, Any]]) -> None:
+    """Say beside each prefilled question where its answer came from and whether it is checked
+    (its help text, which the field's `aria-describedby` already names)."""
+    for row in rows:
+        field = form.fields.get(row["fact"])
+        if field is None or row["outcome"] not in ("pending", "confirmed"):
+            continue
+        where = "; ".join(
+            f"{s.get('reference')}{', ' + s['date'] if s.get('date') else ''}"
+            for s in row["sources"]
+        )
+        state = (
+            "not checked yet: confirm, change or clear it in the list of prefilled answers above"
+            if row["outcome"] == "pending"
+            else "confirmed"
+        )
+        # Escaped here: crispy prints help text as safe, and the references come from the EHR.
+        note = format_html("From EHR data ({}), {}.", where, state)
+        field.help_text = format_html("{} {}", field.help_text, note) if field.help_text else note
+
+
+def _prefill_rows(prefill: IntakePrefill, form: IntakeForm) -> list[dict[str, Any]]:
+    """One row per prefilled answer for the panel: its label, sources and how it stands — as
+    stored, or as the answers on the page say when they were sent and came back."""
+    if form.is_bound:
+        cleaned = getattr(form, "cleaned_data", {})
+        values = {f: cleaned.get(f, prefill.values.get(f)) for f in prefill.sources}
+        data = form.data
+        ticked = data.getlist("prefill_confirmed") if isinstance(data, QueryDict) else []
+        outcomes = prefill_outcomes(prefill, values=values, confirmed=ticked)
+    else:
+        outcomes = {fact: prefill.outcome(fact) for fact in prefill.sources}
+    return [
+        {
+            "fact": fact,
+            "label": form.fields[fact].label if fact in form.fields else fact,
+            "sources": sources,
+            "outcome": outcomes[fact],
+            "outcome_label": IntakePrefill.Outcome(outcomes[fact]).label,
+            "checked": prefill.checked.get(fact, {}),
+        }
+        for fact, sources in sorted(prefill.sources.items())
+    ]
 
 
 def _refuse_locked(request: HttpRequest, intake: Intake, error: LockedError) -> HttpResponse:
@@ -188,6 +259,12 @@ def _intake_page(
         "pending_result": pending,
         "signed_screening": signed,
         "latest_screening": intake.screenings.order_by("-run_at").first(),
-        "ehr_prefill": IntakePrefill.objects.filter(intake=intake).first(),
     }
+    prefill = IntakePrefill.objects.filter(intake=intake).first()
+    if prefill is not None:
+        rows = _prefill_rows(prefill, form)
+        context["ehr_prefill"] = prefill
+        context["ehr_prefill_rows"] = rows
+        context["ehr_prefill_pending"] = [r for r in rows if r["outcome"] == "pending"]
+        _mark_prefilled(form, rows)
     return render(request, "patients/intake_form.html", context, status=status)

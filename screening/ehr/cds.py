@@ -32,19 +32,29 @@ from rules.loader import compiled_version
 from rules.selectors import published_version
 from screening.core.audit import audit_record
 from screening.ehr.cds_auth import CdsRefused, verify
-from screening.ehr.cds_schema import CdsRequest, CdsResponse, Discovery, Feedback
+from screening.ehr.cds_schema import (
+    CONTEXTS,
+    CdsRequest,
+    CdsResponse,
+    Discovery,
+    Feedback,
+    OrderSelectContext,
+    OrderSignContext,
+)
 from screening.ehr.mapping import fhir_map, map_resources
 from screening.ehr.models import CdsCard, CdsFeedback
 from screening.fhir.hygiene import fhir_hygiene
 
 PATIENT_VIEW = "ketamine-screening"
 ORDER_SIGN = "ketamine-order-check"
+ORDER_SELECT = "ketamine-order-select"
 
 _PREFETCH = {
     "patient": "Patient/{{context.patientId}}",
     "observations": "Observation?patient={{context.patientId}}&status=final",
     "conditions": "Condition?patient={{context.patientId}}",
     "medications": "MedicationRequest?patient={{context.patientId}}&status=active",
+    "questionnaires": "QuestionnaireResponse?patient={{context.patientId}}&status=completed",
 }
 
 SERVICES = {
@@ -63,6 +73,14 @@ SERVICES = {
         "title": "Ketamine / esketamine order check",
         "description": "When a ketamine or esketamine order is signed, screens the patient "
         "against the published ketamine screening rules.",
+        "prefetch": _PREFETCH,
+    },
+    ORDER_SELECT: {
+        "hook": "order-select",
+        "id": ORDER_SELECT,
+        "title": "Ketamine / esketamine order selection check",
+        "description": "When a ketamine or esketamine order is selected, screens the patient "
+        "against the published ketamine screening rules, before the order is signed.",
         "prefetch": _PREFETCH,
     },
 }
@@ -128,13 +146,19 @@ def service(request: HttpRequest, service_id: str) -> JsonResponse:
         return _json(400, {"error": "the body is not a CDS Hooks request"})
     if call.hook != SERVICES[service_id]["hook"]:
         return _json(400, {"error": f"this service answers {SERVICES[service_id]['hook']}"})
+    try:
+        context = CONTEXTS[call.hook].model_validate(call.context)
+    except ValidationError as invalid:
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in invalid.errors()})
+        return _json(400, {"error": f"the {call.hook} context is invalid: {', '.join(fields)}"})
     resources = _prefetched(call.prefetch or {})
     if resources is None:
         try:
             resources = _fetched(call, client)
         except CdsRefused as refused:
             return _json(412, {"error": str(refused)})
-    if service_id == ORDER_SIGN and not _orders_ketamine(call.context):
+    # The order hooks (order-select's context extends order-sign's) answer only for ketamine.
+    if isinstance(context, OrderSignContext) and not _orders_ketamine(context):
         cards: list[dict[str, Any]] = []
     else:
         cards = _screen(resources, request, service_id)
@@ -208,14 +232,27 @@ def _fetched(call: CdsRequest, client: str) -> list[Mapping[str, Any]]:
     return _prefetched(prefetch) or []
 
 
-def _orders_ketamine(context: Mapping[str, Any]) -> bool:
-    orders = fhir_map()["orders"]["rxnorm"]
-    draft = context.get("draftOrders") or {}
-    for entry in draft.get("entry", []) if isinstance(draft, Mapping) else []:
+def _orders_ketamine(context: OrderSignContext | OrderSelectContext) -> bool:
+    """Whether the draft orders (for order-select: the selected ones) name ketamine or
+    esketamine by an RxNorm code of the mapping file's `[orders]`."""
+    spec = fhir_map()
+    codes = spec["orders"]["rxnorm"]
+    rxnorm = spec["systems"]["rxnorm"]
+    selected = set(context.selections) if isinstance(context, OrderSelectContext) else None
+    for entry in context.draftOrders.get("entry", []):
         resource = entry.get("resource", {}) if isinstance(entry, Mapping) else {}
+        if not isinstance(resource, Mapping):
+            continue
+        reference = f"{resource.get('resourceType')}/{resource.get('id')}"
+        if selected is not None and reference not in selected:
+            continue
         concept = resource.get("medicationCodeableConcept") or {}
-        for coding in concept.get("coding", []):
-            if coding.get("code") in orders:
+        for coding in concept.get("coding", []) if isinstance(concept, Mapping) else []:
+            if (
+                isinstance(coding, Mapping)
+                and coding.get("system") in (rxnorm, None)
+                and coding.get("code") in codes
+            ):
                 return True
     return False
 

@@ -31,6 +31,50 @@ class CdsRequest(BaseModel):
     prefetch: dict[str, Any] | None = None
 
 
+class PatientViewContext(BaseModel):
+    """`patient-view` context: who is looking at which patient."""
+
+    model_config = _OPEN
+    userId: str = Field(min_length=1)
+    patientId: str = Field(min_length=1)
+    encounterId: str | None = None
+
+
+class OrderSignContext(PatientViewContext):
+    """`order-sign` context: the orders about to be signed, as a FHIR Bundle."""
+
+    draftOrders: dict[str, Any]
+
+    @field_validator("draftOrders")
+    @classmethod
+    def _bundle(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value.get("resourceType") != "Bundle" or not isinstance(value.get("entry", []), list):
+            raise ValueError("draftOrders must be a FHIR Bundle")
+        return value
+
+
+class OrderSelectContext(OrderSignContext):
+    """`order-select` context: `selections` names (`MedicationRequest/103`) the newly selected
+    orders among the `draftOrders` Bundle."""
+
+    selections: list[str] = Field(min_length=1)
+
+    @field_validator("selections")
+    @classmethod
+    def _references(cls, value: list[str]) -> list[str]:
+        if any(len(s.split("/")) != 2 or not all(s.split("/")) for s in value):
+            raise ValueError("each selection is {type}/{id}")
+        return value
+
+
+#: The context model of each hook the service answers.
+CONTEXTS: dict[str, type[PatientViewContext]] = {
+    "patient-view": PatientViewContext,
+    "order-sign": OrderSignContext,
+    "order-select": OrderSelectContext,
+}
+
+
 class CardSource(BaseModel):
     model_config = _OPEN
     label: str = Field(min_length=1)

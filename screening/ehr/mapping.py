@@ -201,6 +201,7 @@ def _observation(
             continue
         source = Source(reference, _iso(when), f"{code.display}: {value}")
         found.append(_finding(entry["fact"], _number(value), source, when, today, entry))
+    found.extend(_cssrs_observation(resource, spec, today, own, when))
     for entry in spec.get("coded_observation", []):
         system = spec["systems"][entry["system"]]
         if (system, entry["code"]) not in own:
@@ -213,6 +214,149 @@ def _observation(
                 found.append(_finding(entry["fact"], mapped, source, when, today, entry))
                 break
     return found
+
+
+# --- C-SSRS: one administration's items, from Observations or a QuestionnaireResponse ---------
+
+CSSRS = "cssrs."
+
+
+def _cssrs_answer(spec: Mapping[str, Any], holder: Mapping[str, Any]) -> bool | None:
+    """Yes/no from `valueBoolean`, `valueCoding` or `valueCodeableConcept` (None: no answer
+    the map knows, so the item stays unknown)."""
+    if isinstance(holder.get("valueBoolean"), bool):
+        return bool(holder["valueBoolean"])
+    answers = spec["cssrs"]["answers"]
+    codings = _codings(holder.get("valueCodeableConcept"))
+    coding = holder.get("valueCoding")
+    if isinstance(coding, Mapping):
+        codings.append((str(coding.get("system", "")), str(coding.get("code", ""))))
+    for system, code in codings:
+        if not system and code.startswith("LA"):
+            system = spec["systems"]["loinc"]  # LHC-Forms writes LOINC answers without a system
+        value = answers.get(f"{system}|{code}")
+        if value is not None:
+            return bool(value)
+    return None
+
+
+def _cssrs_finding(
+    item: Mapping[str, Any],
+    value: bool,
+    reference: str,
+    when: date | None,
+    today: date,
+    spec: Mapping[str, Any],
+) -> Finding:
+    fact = CSSRS + item["field"]
+    said = f"C-SSRS {item['display']}: {'yes' if value else 'no'}"
+    source = Source(reference, _iso(when), said)
+    limit = int(spec["cssrs"]["max_age_days"])
+    if item.get("lifetime") and value:
+        limit = (today - date.min).days  # "ever: yes" stays true whatever its age
+    problem = _age_problem(when, today, limit)
+    if problem:
+        return Finding(fact, value, source, "stale", f"{reference} {problem}")
+    return Finding(fact, value, source)
+
+
+def _cssrs_observation(
+    resource: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    today: date,
+    own: list[tuple[str, str]],
+    when: date | None,
+) -> list[Finding]:
+    if "cssrs" not in spec:
+        return []
+    loinc = spec["systems"]["loinc"]
+    reference = _reference(resource)
+    holders: list[tuple[list[tuple[str, str]], Mapping[str, Any]]] = [(own, resource)]
+    if (loinc, spec["cssrs"]["panel"]) in own:
+        holders += [
+            (_codings(c.get("code")), c)
+            for c in resource.get("component", [])
+            if isinstance(c, Mapping)
+        ]
+    found = []
+    for item in spec["cssrs"]["item"]:
+        for codings, holder in holders:
+            if (loinc, item["code"]) in codings:
+                value = _cssrs_answer(spec, holder)
+                if value is not None:
+                    found.append(_cssrs_finding(item, value, reference, when, today, spec))
+                break
+    return found
+
+
+def _questionnaire_response(
+    resource: Mapping[str, Any], spec: Mapping[str, Any], today: date
+) -> list[Finding]:
+    """C-SSRS items of a completed QuestionnaireResponse, found by linkId = the item's LOINC
+    code ("/93246-7" or "93246-7", nested groups too)."""
+    if resource.get("status") not in ("completed", "amended") or "cssrs" not in spec:
+        return []
+    by_code = {item["code"]: item for item in spec["cssrs"]["item"]}
+    when = _when(resource, "authored")
+    reference = _reference(resource)
+    found: list[Finding] = []
+    seen: set[str] = set()
+    pending = list(resource.get("item", []))
+    while pending:
+        node = pending.pop(0)
+        if not isinstance(node, Mapping):
+            continue
+        pending.extend(node.get("item", []))
+        answers = [a for a in node.get("answer", []) if isinstance(a, Mapping)]
+        for answer in answers:
+            pending.extend(answer.get("item", []))
+        item = by_code.get(str(node.get("linkId", "")).rstrip("/").rsplit("/", 1)[-1])
+        if item is None or item["code"] in seen or len(answers) != 1:
+            continue
+        value = _cssrs_answer(spec, answers[0])
+        if value is not None:
+            seen.add(item["code"])
+            found.append(_cssrs_finding(item, value, reference, when, today, spec))
+    return found
+
+
+def _settle_cssrs(findings: list[Finding], prefill: Prefill) -> None:
+    """The newest administration's answers (items of the newest date among those usable), as
+    one `cssrs` object: answers of two screenings are never mixed. An older lifetime "yes"
+    fills a lifetime answer the newest one lacks, and contradicts a newer "no"."""
+    prefill.findings.extend(f for f in findings if f.status != "used")
+    usable = [f for f in findings if f.status == "used"]
+    if not usable:
+        return
+    newest = max((f.source.date or "") for f in usable)
+    chosen = [f for f in usable if (f.source.date or "") == newest]
+    lifetime = CSSRS + "behavior_lifetime"
+    ever_yes = [f for f in usable if f not in chosen and f.fact == lifetime and f.value is True]
+    if ever_yes and not any(f.fact == lifetime for f in chosen):
+        chosen.append(max(ever_yes, key=lambda f: f.source.date or ""))
+    placed: list[Finding] = []
+    answers: dict[str, bool] = {}
+    for fact in sorted({f.fact for f in chosen}):
+        latest = [f for f in chosen if f.fact == fact]
+        said_no_after_yes = fact == lifetime and latest[0].value is False and bool(ever_yes)
+        if len({f.value for f in latest}) > 1 or said_no_after_yes:
+            disagreeing = latest + (ever_yes if said_no_after_yes else [])
+            note = f"{fact}: the C-SSRS answers disagree"
+            prefill.findings.extend(
+                Finding(f.fact, f.value, f.source, "conflict", note) for f in disagreeing
+            )
+            placed.extend(disagreeing)
+            continue
+        answers[fact.removeprefix(CSSRS)] = bool(latest[0].value)
+        prefill.findings.extend(latest)
+        placed.extend(latest)
+    prefill.findings.extend(
+        Finding(f.fact, f.value, f.source, "stale", f"a newer C-SSRS ({newest}) is used")
+        for f in usable
+        if f not in placed
+    )
+    if answers:
+        prefill.facts["cssrs"] = answers
 
 
 def _number(value: Any) -> Any:
@@ -309,6 +453,7 @@ _READERS = {
     "Condition": _condition,
     "MedicationRequest": _medication,
     "Patient": _patient,
+    "QuestionnaireResponse": _questionnaire_response,
 }
 
 
@@ -320,7 +465,10 @@ def _settle(found: list[Finding], unmapped: list[str], today: date) -> Prefill:
     by_fact: dict[str, list[Finding]] = {}
     for finding in found:
         by_fact.setdefault(finding.fact, []).append(finding)
+    _settle_cssrs([f for f in found if f.fact.startswith(CSSRS)], prefill)
     for fact, findings in by_fact.items():
+        if fact.startswith(CSSRS):
+            continue
         if fact == "diagnoses":
             members = sorted({str(f.value) for f in findings})
             prefill.facts["diagnoses"] = {"includes": members}
@@ -363,7 +511,7 @@ def _drop_invalid(prefill: Prefill, today: date) -> None:
             prefill.facts.pop(fact, None)
             prefill.findings = [
                 Finding(f.fact, f.value, f.source, "invalid", f"{fact} {message}")
-                if f.fact == fact and f.status == "used"
+                if (f.fact == fact or f.fact.startswith(fact + ".")) and f.status == "used"
                 else f
                 for f in prefill.findings
             ]

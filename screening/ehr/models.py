@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
 
 class IntakePrefill(models.Model):
-    """The provenance of an intake's prefilled answers: per fact, the FHIR resources it came
-    from (`sources`), and what the data said that was not used (`not_used`: stale, conflicting
-    or invalid), as the clinician saw them. Prefilled answers stay marked until the clinician
-    saves the intake (`confirmed_at`)."""
+    """The provenance of an intake's prefilled answers: per answer (intake column), the FHIR
+    resources it came from (`sources`) and the value prefilled (`values`), and what the data
+    said that was not used (`not_used`: stale, conflicting or invalid), as the clinician saw
+    them. The clinician checks each prefilled answer (`checked`: column → outcome, who, when):
+    confirmed, cleared or changed; until then it is pending and the screening does not run.
+    `confirmed_at` says when the last one was checked."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Not yet checked"
+        CONFIRMED = "confirmed", "Confirmed"
+        CLEARED = "cleared", "Cleared (not recorded)"
+        CHANGED = "changed", "Changed by the clinician"
 
     intake = models.OneToOneField(
         "patients.Intake", on_delete=models.CASCADE, related_name="prefill"
     )
     sources = models.JSONField(default=dict)
+    values = models.JSONField(default=dict)
+    checked = models.JSONField(default=dict)
     not_used = models.JSONField(default=list)
     unmapped = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -33,12 +41,14 @@ class IntakePrefill(models.Model):
     def __str__(self) -> str:
         return f"EHR prefill of intake {self.intake_id}"
 
+    def outcome(self, fact: str) -> str:
+        """How the clinician checked one prefilled answer (`Outcome`), as stored."""
+        return str(self.checked.get(fact, {}).get("outcome", self.Outcome.PENDING))
+
     @property
-    def rows(self) -> list[dict[str, Any]]:
-        """One row per prefilled fact, for the intake page."""
-        return [
-            {"fact": fact, "sources": sources} for fact, sources in sorted(self.sources.items())
-        ]
+    def pending(self) -> list[str]:
+        """Prefilled answers not checked yet, as stored."""
+        return [f for f in sorted(self.sources) if self.outcome(f) == self.Outcome.PENDING]
 
 
 class CdsTokenUse(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -43,7 +44,10 @@ def intake_from_fhir(*, patient: Patient, user: User, bundle: Any, today: date) 
             )
         record = IntakePrefill.objects.create(
             intake=intake,
-            sources={fact: s for fact, s in prefill.sources().items() if fact in values},
+            values={name: values[name] for name in values},
+            sources={
+                column(fact): s for fact, s in prefill.sources().items() if column(fact) in values
+            },
             not_used=[f.as_json() for f in prefill.not_used()],
             unmapped=len(prefill.unmapped),
         )
@@ -74,22 +78,99 @@ def _check_same_patient(patient: Patient, prefill: Prefill) -> None:
         )
 
 
+def column(fact: str) -> str:
+    """The intake column of a fact a finding names (`cssrs.plan` → `cssrs_plan`)."""
+    return fact.replace(".", "_", 1) if fact.startswith("cssrs.") else fact
+
+
 def _columns(prefill: Prefill) -> dict[str, Any]:
     """Intake columns for the facts used. Diagnoses known in part become the list of those
-    documented: the clinician completes and confirms it."""
+    documented: the clinician completes and confirms it. C-SSRS answers fill their own
+    columns; the unanswered ones stay not recorded."""
     values: dict[str, Any] = {}
     for fact, value in prefill.facts.items():
+        if fact == "cssrs":
+            values.update({column(f"cssrs.{name}"): answer for name, answer in value.items()})
+            continue
         if fact in _RECORD or fact not in INTAKE_FIELDS:
             continue
         values[fact] = sorted(value["includes"]) if fact == "diagnoses" else value
     return values
 
 
-def prefill_confirm(*, intake: Intake, user: User) -> None:
-    """The clinician saved the intake: its prefilled answers are theirs now."""
+def _same(prefilled: Any, answer: Any) -> bool:
+    if isinstance(prefilled, list) and isinstance(answer, list):
+        return sorted(prefilled) == sorted(answer)
+    return bool(prefilled == answer)
+
+
+def prefill_outcomes(
+    prefill: IntakePrefill, *, values: Mapping[str, Any], confirmed: Iterable[str]
+) -> dict[str, str]:
+    """How each prefilled answer stands given the answers as sent (`values`: intake columns)
+    and the prefilled answers ticked as confirmed: `cleared` when the answer is now not
+    recorded, `changed` when the clinician gave another, `confirmed` when it is unchanged and
+    ticked, `pending` otherwise (unchanged and not ticked, so not the clinician's yet)."""
+    ticked = set(confirmed)
+    outcomes: dict[str, str] = {}
+    for fact in sorted(prefill.sources):
+        answer = values.get(fact)
+        if fact in prefill.values and answer in (None, ""):
+            outcomes[fact] = IntakePrefill.Outcome.CLEARED
+        elif fact in prefill.values and not _same(prefill.values[fact], answer):
+            outcomes[fact] = IntakePrefill.Outcome.CHANGED
+        elif fact in ticked:
+            outcomes[fact] = IntakePrefill.Outcome.CONFIRMED
+        else:
+            outcomes[fact] = IntakePrefill.Outcome.PENDING
+    return outcomes
+
+
+def prefill_unchecked(
+    *, intake: Intake, values: Mapping[str, Any], confirmed: Iterable[str]
+) -> list[str]:
+    """The prefilled answers a Run would use without the clinician having checked them
+    (empty when the intake was not prefilled)."""
+    prefill = IntakePrefill.objects.filter(intake=intake).first()
+    if prefill is None:
+        return []
+    outcomes = prefill_outcomes(prefill, values=values, confirmed=confirmed)
+    return [f for f, o in outcomes.items() if o == IntakePrefill.Outcome.PENDING]
+
+
+def prefill_check(
+    *, intake: Intake, user: User, values: Mapping[str, Any], confirmed: Iterable[str]
+) -> list[str]:
+    """Record how the clinician checked each prefilled answer (see `prefill_outcomes`) as
+    saved with `values`; returns those still pending. An answer keeps who checked it and when
+    until its outcome changes; the audit event names the answers per outcome (no values)."""
     with transaction.atomic():
-        updated = IntakePrefill.objects.filter(intake=intake, confirmed_at__isnull=True).update(
-            confirmed_at=timezone.now(), confirmed_by=user
-        )
-        if updated:
-            audit_record(actor=user, action="intake.prefill_confirm", target=intake, detail={})
+        prefill = IntakePrefill.objects.select_for_update().filter(intake=intake).first()
+        if prefill is None:
+            return []
+        outcomes = prefill_outcomes(prefill, values=values, confirmed=confirmed)
+        now = timezone.now()
+        checked: dict[str, Any] = {}
+        for fact, outcome in outcomes.items():
+            if outcome == IntakePrefill.Outcome.PENDING:
+                continue
+            before = prefill.checked.get(fact, {})
+            same = before.get("outcome") == outcome
+            checked[fact] = (
+                before
+                if same
+                else {"outcome": outcome, "by": user.get_username(), "at": now.isoformat()}
+            )
+        pending = [f for f, o in outcomes.items() if o == IntakePrefill.Outcome.PENDING]
+        if checked == prefill.checked and bool(pending) == (prefill.confirmed_at is None):
+            return pending
+        prefill.checked = checked
+        done = not pending
+        prefill.confirmed_at = (prefill.confirmed_at or now) if done else None
+        prefill.confirmed_by = (prefill.confirmed_by or user) if done else None
+        prefill.save(update_fields=["checked", "confirmed_at", "confirmed_by"])
+        by_outcome: dict[str, list[str]] = {}
+        for fact, outcome in outcomes.items():
+            by_outcome.setdefault(outcome, []).append(fact)
+        audit_record(actor=user, action="intake.prefill_check", target=intake, detail=by_outcome)
+    return pending

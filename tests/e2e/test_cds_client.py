@@ -23,7 +23,15 @@ from django.utils import timezone
 from screening.core.models import AuditEvent
 from screening.ehr.cds_schema import CdsResponse, Discovery
 from screening.ehr.models import CdsFeedback
-from tests.ehr.bundles import blood_pressure, condition, patient, pregnancy, score
+from tests.ehr.bundles import (
+    RXNORM,
+    blood_pressure,
+    condition,
+    cssrs_response,
+    patient,
+    pregnancy,
+    score,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -79,6 +87,7 @@ def searchset(*resources: dict) -> dict:
 def hook(pid: str, *resources: dict, sex: str = "F") -> dict:
     observations = [r for r in resources if r["resourceType"] == "Observation"]
     conditions = [r for r in resources if r["resourceType"] == "Condition"]
+    responses = [r for r in resources if r["resourceType"] == "QuestionnaireResponse"]
     return {
         "hook": "patient-view",
         "hookInstance": str(uuid.uuid4()),
@@ -88,6 +97,7 @@ def hook(pid: str, *resources: dict, sex: str = "F") -> dict:
             "observations": searchset(*observations),
             "conditions": searchset(*conditions),
             "medications": searchset(),
+            "questionnaires": searchset(*responses),
         },
     }
 
@@ -129,12 +139,30 @@ def test_five_patients_get_the_right_cards_and_feedback_is_stored(live_server, r
     assert nothing[0]["summary"].startswith("Ketamine screening incomplete")
     assert nothing[0]["links"][0]["type"] == "absolute"
 
-    # High suicide risk: PHQ-9 item 9 is mapped (review); the C-SSRS is not mapped, so the
-    # urgent rule is undetermined and the info card says the C-SSRS is not recorded.
-    risk = cards_for(hook("risk", score("item9", "44260-8", 3, today)))
+    # High suicide risk: the C-SSRS screener (LOINC 93373-9, answered in the EHR as a
+    # QuestionnaireResponse) says intent with thoughts in the past month: a critical, urgent card.
+    risk = cards_for(
+        hook(
+            "risk",
+            score("item9", "44260-8", 3, today),
+            cssrs_response(
+                "cssrs",
+                today,
+                wish_dead=True,
+                active_thoughts=True,
+                method=True,
+                intent=True,
+                plan=False,
+                behavior_lifetime=False,
+            ),
+        )
+    )
+    urgent = next(c for c in risk if "URG-SUICIDE-RISK" in c["source"]["label"])
+    assert urgent["indicator"] == "critical"
+    assert urgent["summary"].startswith("Urgent: ")
+    assert "suicide_risk" in urgent["detail"]
     assert any("REV-PHQ9-ITEM9" in c["source"]["label"] for c in risk)
-    info = next(c for c in risk if c["indicator"] == "info")
-    assert "`cssrs`" in info["detail"]
+    assert all("`cssrs`" not in c["detail"] for c in risk)  # the C-SSRS is recorded now
 
     bipolar = cards_for(hook("bipolar", condition("bp2", "F31.81")))
     assert any("REV-BIPOLAR-SWITCH" in c["source"]["label"] for c in bipolar)
@@ -181,9 +209,96 @@ def test_five_patients_get_the_right_cards_and_feedback_is_stored(live_server, r
     assert all("pregnan" not in json.dumps(e.detail).lower() for e in events)
 
 
-def test_tokens_that_do_not_hold_are_refused(live_server):
-    url = f"{live_server.url}/cds-services/ketamine-screening"
+def draft_order(rid: str, rxcui: str) -> dict:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": rxcui}]},
+        "subject": {"reference": "Patient/pregnant"},
+    }
+
+
+def order_hook(name: str, request: dict, *orders: dict, selections: list[str] | None = None):
+    """The patient-view `request` as an order-sign or order-select call with `orders` drafted."""
+    context = {**request["context"], "draftOrders": searchset(*orders)}
+    if name == "order-select":
+        context["selections"] = selections or []
+    return {**request, "hook": name, "context": context}
+
+
+def test_order_select_and_order_sign_answer_for_ketamine_orders(live_server):
+    today = timezone.localdate()
+    base = f"{live_server.url}/cds-services"
+    status, services = call(base)
+    assert {s["hook"] for s in services["services"]} == {
+        "patient-view",
+        "order-sign",
+        "order-select",
+    }
+    pregnant = hook("pregnant", pregnancy("preg", "LA15173-0", today))
+    ketamine = draft_order("ket-1", "6130")  # RxNorm ketamine, from the mapping's [orders]
+    spravato = draft_order("esk-1", "2201625")  # esketamine nasal spray [Spravato]
+    other = draft_order("amox-1", "617993")
+
+    def cards(service: str, request: dict) -> tuple[int, list[dict]]:
+        url = f"{base}/{service}"
+        status, body = call(url, request, token(url))
+        if status != 200:
+            return status, body
+        return status, CdsResponse.model_validate(body).model_dump(exclude_none=True)["cards"]
+
+    def stops(found: list[dict]) -> list[str]:
+        return [
+            c["source"]["label"].split(", rule ")[1].split(":")[0]
+            for c in found
+            if c["indicator"] == "critical"
+        ]
+
+    selected = order_hook(
+        "order-select", pregnant, ketamine, other, selections=["MedicationRequest/ket-1"]
+    )
+    status, found = cards("ketamine-order-select", selected)
+    assert status == 200, found
+    assert stops(found) == ["STOP-PREGNANCY"]
+
+    status, found = cards(
+        "ketamine-order-select",
+        order_hook("order-select", pregnant, spravato, selections=["MedicationRequest/esk-1"]),
+    )
+    assert stops(found) == ["STOP-PREGNANCY"]
+
+    # Ketamine drafted earlier but not among the new selections: this hook says nothing.
+    not_selected = order_hook(
+        "order-select", pregnant, ketamine, other, selections=["MedicationRequest/amox-1"]
+    )
+    assert cards("ketamine-order-select", not_selected) == (200, [])
+
+    status, found = cards("ketamine-order-check", order_hook("order-sign", pregnant, ketamine))
+    assert stops(found) == ["STOP-PREGNANCY"]
+    assert cards("ketamine-order-check", order_hook("order-sign", pregnant, other)) == (200, [])
+
+    # The hook's own context is checked: no selections, or a patient-view body, is refused.
+    status, body = cards("ketamine-order-select", order_hook("order-select", pregnant, ketamine))
+    assert (status, body) == (400, {"error": "the order-select context is invalid: selections"})
+    status, body = cards("ketamine-order-select", pregnant)
+    assert (status, body) == (400, {"error": "this service answers order-select"})
+
+
+@pytest.mark.parametrize(
+    ("service", "name"),
+    [
+        ("ketamine-screening", "patient-view"),
+        ("ketamine-order-check", "order-sign"),
+        ("ketamine-order-select", "order-select"),
+    ],
+)
+def test_tokens_that_do_not_hold_are_refused(live_server, service, name):
+    url = f"{live_server.url}/cds-services/{service}"
     body = hook("empty")
+    if name != "patient-view":
+        body = order_hook(name, body, draft_order("k", "6130"), selections=["MedicationRequest/k"])
     once = token(url, jti="only-once")
     assert call(url, body, once)[0] == 200
     assert call(url, body, once) == (401, {"error": "the token was already used (jti replayed)"})

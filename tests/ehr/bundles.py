@@ -94,3 +94,51 @@ def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
 
 def days_before(today: date, days: int) -> date:
     return today - timedelta(days=days)
+
+
+#: C-SSRS screener ("recent") item codes, by the data dictionary's `cssrs` field.
+CSSRS_ITEMS = {
+    "wish_dead": "93246-7",
+    "active_thoughts": "93247-5",
+    "method": "93248-3",
+    "intent": "93249-1",
+    "plan": "93250-9",
+    "behavior_lifetime": "93267-3",
+    "behavior_past_3_months": "93269-9",
+}
+YES, NO = "LA33-6", "LA32-8"
+
+
+def cssrs_item(rid: str, field: str, answer: bool, on: date) -> dict[str, Any]:
+    """One C-SSRS item as an Observation answered with LOINC's Yes/No (LA33-6 / LA32-8)."""
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": CSSRS_ITEMS[field]}]},
+        "effectiveDateTime": on.isoformat(),
+        "valueCodeableConcept": {"coding": [{"system": LOINC, "code": YES if answer else NO}]},
+    }
+
+
+def cssrs_items(prefix: str, on: date, **answers: bool) -> list[dict[str, Any]]:
+    """One administration as Observations, one per answered item."""
+    return [cssrs_item(f"{prefix}-{field}", field, value, on) for field, value in answers.items()]
+
+
+def cssrs_response(rid: str, on: date, **answers: bool) -> dict[str, Any]:
+    """One administration as a QuestionnaireResponse of the LOINC 93373-9 form (linkIds
+    "/<item code>", answers as valueCoding)."""
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": rid,
+        "status": "completed",
+        "authored": f"{on.isoformat()}T10:00:00Z",
+        "item": [
+            {
+                "linkId": f"/{CSSRS_ITEMS[field]}",
+                "answer": [{"valueCoding": {"system": LOINC, "code": YES if value else NO}}],
+            }
+            for field, value in answers.items()
+        ],
+    }

@@ -8,7 +8,16 @@ from pydantic import ValidationError
 
 from rules.engine import compile_ruleset
 from screening.ehr.cds import SERVICES, _cards
-from screening.ehr.cds_schema import Card, CdsRequest, CdsResponse, Discovery, Feedback
+from screening.ehr.cds_schema import (
+    CONTEXTS,
+    Card,
+    CdsRequest,
+    CdsResponse,
+    Discovery,
+    Feedback,
+    OrderSelectContext,
+    OrderSignContext,
+)
 from tests.engine.data import TODAY, ruleset_v2_spec, vignette_v2
 
 SPEC_DISCOVERY = {
@@ -48,6 +57,56 @@ SPEC_REQUEST = {
             "id": "1288992",
             "active": True,
         }
+    },
+}
+
+#: Shaped as the order-select hook's example (https://cds-hooks.hl7.org/hooks/order-select/):
+#: a draft MedicationRequest newly selected, named in `selections`.
+SPEC_DRAFT_ORDERS = {
+    "resourceType": "Bundle",
+    "entry": [
+        {
+            "resource": {
+                "resourceType": "MedicationRequest",
+                "id": "smart-MedicationRequest-103",
+                "status": "draft",
+                "intent": "order",
+                "medicationCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                            "code": "617993",
+                            "display": "Amoxicillin 120 MG/ML / clavulanate potassium 8.58 MG/ML "
+                            "Oral Suspension",
+                        }
+                    ]
+                },
+                "subject": {"reference": "Patient/MedReq-pat-1"},
+            }
+        }
+    ],
+}
+
+SPEC_ORDER_SELECT = {
+    "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+    "hook": "order-select",
+    "context": {
+        "userId": "Practitioner/123",
+        "patientId": "MedReq-pat-1",
+        "encounterId": "MedReq-enc-1",
+        "selections": ["MedicationRequest/smart-MedicationRequest-103"],
+        "draftOrders": SPEC_DRAFT_ORDERS,
+    },
+}
+
+SPEC_ORDER_SIGN = {
+    "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+    "hook": "order-sign",
+    "context": {
+        "userId": "PractitionerRole/123",
+        "patientId": "1288992",
+        "encounterId": "89284",
+        "draftOrders": SPEC_DRAFT_ORDERS,
     },
 }
 
@@ -98,6 +157,8 @@ SPEC_FEEDBACK = {
 def test_the_specs_examples_validate():
     Discovery.model_validate(SPEC_DISCOVERY)
     CdsRequest.model_validate(SPEC_REQUEST)
+    for example in (SPEC_REQUEST, SPEC_ORDER_SELECT, SPEC_ORDER_SIGN):
+        CONTEXTS[example["hook"]].model_validate(CdsRequest.model_validate(example).context)
     CdsResponse.model_validate({"cards": [SPEC_CARD]})
     Feedback.model_validate(SPEC_FEEDBACK)
 
@@ -137,3 +198,39 @@ def test_the_services_discovery_and_cards_keep_the_contract():
         CdsResponse.model_validate({"cards": cards})
         if result.urgent or any(f.severity == "stop" for f in result.flags):
             assert any(c["indicator"] == "critical" for c in cards)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"selections": []},
+        {"selections": ["smart-MedicationRequest-103"]},
+        {"draftOrders": {"resourceType": "MedicationRequest"}},
+        {"patientId": ""},
+    ],
+)
+def test_an_order_select_context_breaking_the_hooks_rules_is_refused(change):
+    with pytest.raises(ValidationError):
+        OrderSelectContext.model_validate({**SPEC_ORDER_SELECT["context"], **change})
+
+
+def test_order_sign_needs_its_draft_orders_and_order_select_its_selections():
+    context = SPEC_ORDER_SIGN["context"]
+    with pytest.raises(ValidationError):
+        OrderSignContext.model_validate({k: v for k, v in context.items() if k != "draftOrders"})
+    with pytest.raises(ValidationError):
+        OrderSelectContext.model_validate(context)  # no selections
+
+
+def test_discovery_offers_the_three_hooks():
+    hooks = {
+        s.hook: s.id
+        for s in Discovery.model_validate({"services": list(SERVICES.values())}).services
+    }
+
+    assert hooks == {
+        "patient-view": "ketamine-screening",
+        "order-sign": "ketamine-order-check",
+        "order-select": "ketamine-order-select",
+    }
+    assert all(service["prefetch"] for service in SERVICES.values())

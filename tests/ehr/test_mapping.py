@@ -10,9 +10,13 @@ from rules.engine import compile_ruleset, validate_facts
 from screening.ehr.mapping import MAP_PATH, BundleInvalid, map_bundle
 from screening.fhir import codes
 from tests.ehr.bundles import (
+    LOINC,
     blood_pressure,
     bundle,
     condition,
+    cssrs_item,
+    cssrs_items,
+    cssrs_response,
     days_before,
     medication,
     patient,
@@ -34,6 +38,9 @@ def test_every_mapped_entry_says_where_its_codes_were_checked():
     ):
         for entry in spec[section]:
             assert entry.get("verified"), entry
+    assert spec["cssrs"]["verified"]
+    for item in spec["cssrs"]["item"]:
+        assert item.get("verified"), item
     for entry in spec["observation"]:  # LOINC codes come from the one shared code list
         assert isinstance(getattr(codes, entry["code"]), codes.Code)
 
@@ -180,3 +187,158 @@ def test_an_out_of_range_value_is_shown_and_not_used():
 def test_what_is_not_a_bundle_is_refused(document):
     with pytest.raises(BundleInvalid):
         map_bundle(document, today=TODAY)
+
+
+# --- C-SSRS screener ------------------------------------------------------------------------
+
+
+def test_a_high_risk_cssrs_from_observations_gives_high_suicide_risk():
+    on = days_before(TODAY, 2)
+    prefill = map_bundle(
+        bundle(
+            *cssrs_items(
+                "cs",
+                on,
+                wish_dead=True,
+                active_thoughts=True,
+                method=True,
+                intent=True,
+                plan=False,
+                behavior_lifetime=False,
+            )
+        ),
+        today=TODAY,
+    )
+
+    assert prefill.facts == {
+        "cssrs": {
+            "wish_dead": True,
+            "active_thoughts": True,
+            "method": True,
+            "intent": True,
+            "plan": False,
+            "behavior_lifetime": False,
+        }
+    }
+    assert prefill.sources()["cssrs.intent"][0]["reference"] == "Observation/cs-intent"
+    result = compile_ruleset_v2().screen(prefill.facts, today=TODAY)
+    assert result.urgent
+    assert "URG-SUICIDE-RISK" in [f.rule for f in result.flags]
+
+
+def test_a_questionnaire_response_of_the_screener_is_read_by_linkid():
+    prefill = map_bundle(
+        bundle(
+            cssrs_response(
+                "qr",
+                days_before(TODAY, 1),
+                wish_dead=False,
+                active_thoughts=False,
+                behavior_lifetime=True,
+                behavior_past_3_months=True,
+            )
+        ),
+        today=TODAY,
+    )
+
+    assert prefill.facts["cssrs"] == {
+        "wish_dead": False,
+        "active_thoughts": False,
+        "behavior_lifetime": True,
+        "behavior_past_3_months": True,
+    }
+    assert prefill.sources()["cssrs.behavior_past_3_months"][0] == {
+        "reference": "QuestionnaireResponse/qr",
+        "date": "2026-12-06",
+        "display": "C-SSRS Preparatory acts or suicidal behavior 3 months: yes",
+    }
+
+
+def test_value_boolean_and_a_panel_with_components_are_read():
+    panel = {
+        "resourceType": "Observation",
+        "id": "panel",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "93373-9"}]},
+        "effectiveDateTime": TODAY.isoformat(),
+        "component": [
+            {"code": {"coding": [{"system": LOINC, "code": "93246-7"}]}, "valueBoolean": True},
+            {"code": {"coding": [{"system": LOINC, "code": "93247-5"}]}, "valueBoolean": False},
+        ],
+    }
+
+    prefill = map_bundle(bundle(panel), today=TODAY)
+
+    assert prefill.facts == {"cssrs": {"wish_dead": True, "active_thoughts": False}}
+
+
+def test_a_partial_screener_stays_partial_and_an_unknown_answer_stays_unknown():
+    unknown = cssrs_item("q5", "plan", True, TODAY)
+    unknown["valueCodeableConcept"] = {"coding": [{"system": LOINC, "code": "LA4489-6"}]}
+
+    prefill = map_bundle(bundle(*cssrs_items("cs", TODAY, wish_dead=True), unknown), today=TODAY)
+
+    assert prefill.facts == {"cssrs": {"wish_dead": True}}  # Q2–Q6 not recorded, never "no"
+    result = compile_ruleset_v2().screen(prefill.facts, today=TODAY)
+    assert "cssrs" in [m.fact for m in result.missing]
+
+
+def test_a_screener_older_than_a_month_is_shown_and_not_used():
+    prefill = map_bundle(
+        bundle(*cssrs_items("old", days_before(TODAY, 31), wish_dead=True, intent=True)),
+        today=TODAY,
+    )
+
+    assert "cssrs" not in prefill.facts
+    assert {f.status for f in prefill.findings} == {"stale"}
+    assert "older than 30 days" in prefill.findings[0].note
+
+
+def test_only_the_newest_administration_is_used_and_an_old_lifetime_yes_still_counts():
+    prefill = map_bundle(
+        bundle(
+            *cssrs_items(
+                "old",
+                days_before(TODAY, 20),
+                active_thoughts=True,
+                plan=True,
+                behavior_lifetime=True,
+            ),
+            *cssrs_items("new", days_before(TODAY, 2), wish_dead=False, active_thoughts=False),
+            cssrs_item("ever", "behavior_lifetime", True, days_before(TODAY, 900)),
+        ),
+        today=TODAY,
+    )
+
+    assert prefill.facts["cssrs"] == {
+        "wish_dead": False,
+        "active_thoughts": False,
+        "behavior_lifetime": True,
+    }
+    statuses = {f.source.reference: f.status for f in prefill.findings}
+    assert statuses["Observation/old-plan"] == "stale"
+    assert statuses["Observation/old-active_thoughts"] == "stale"
+    assert statuses["Observation/new-wish_dead"] == "used"
+
+
+def test_a_lifetime_no_after_a_lifetime_yes_is_a_conflict():
+    prefill = map_bundle(
+        bundle(
+            cssrs_item("then", "behavior_lifetime", True, days_before(TODAY, 200)),
+            *cssrs_items("now", TODAY, wish_dead=False, behavior_lifetime=False),
+        ),
+        today=TODAY,
+    )
+
+    assert prefill.facts["cssrs"] == {"wish_dead": False}
+    conflicts = {f.source.reference for f in prefill.findings if f.status == "conflict"}
+    assert conflicts == {"Observation/then", "Observation/now-behavior_lifetime"}
+
+
+def test_q3_yes_with_q2_no_is_invalid_and_not_used():
+    prefill = map_bundle(
+        bundle(*cssrs_items("cs", TODAY, active_thoughts=False, method=True)), today=TODAY
+    )
+
+    assert "cssrs" not in prefill.facts
+    assert {f.status for f in prefill.findings} == {"invalid"}

@@ -22,6 +22,7 @@ from rules.models import RuleSet
 from rules.services import draft_start, impact_preview_start
 from screening.api.api import api as screening_api
 from screening.api.services import api_token_create
+from screening.ehr.cds import SERVICES
 from screening.services import screening_run
 from tests.factories import make_intake, make_patient
 from tests.rules.conftest import VIGNETTES
@@ -467,6 +468,21 @@ def test_page_access(name, method, role, people):
     assert outcome(response) == PAGES[name][method][role], (
         f"{role} {method} {url}: {response.status_code} {response.get('Location', '')}"
     )
+
+
+@pytest.mark.parametrize("service_id", sorted(SERVICES))
+@pytest.mark.parametrize("role", ["anonymous", "clinician", "superuser"])
+def test_every_cds_hook_and_its_feedback_need_the_ehrs_jwt(service_id, role, people):
+    """The matrix's `ehr:cds_service` row names one service; every service the discovery
+    lists (patient-view, order-sign, order-select) refuses the same way, whoever is signed in."""
+    client = Client()
+    if people[role] is not None:
+        client.force_login(people[role])
+    for name in ("ehr:cds_service", "ehr:cds_feedback"):
+        url = reverse(name, args=[service_id])
+        assert client.get(url).status_code == 405
+        response = client.post(url, {"hook": SERVICES[service_id]["hook"]}, "application/json")
+        assert response.status_code == 401, (name, response.content)
 
 
 # --- the API -------------------------------------------------------------------------------------

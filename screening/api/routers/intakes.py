@@ -27,7 +27,7 @@ from screening.api.schemas import (
 from screening.core.audit import audit_view
 from screening.core.errors import InputInvalid
 from screening.ehr.models import IntakePrefill
-from screening.ehr.services import intake_from_fhir
+from screening.ehr.services import intake_from_fhir, prefill_check
 from screening.selectors import screening_for
 
 router = Router(tags=["intakes"])
@@ -104,6 +104,8 @@ def intake_update(
     intake = services.intake_save(
         intake=intake, user=user, expected_version=expected, values=values, trials=trials
     )
+    # The caller sent every answer: those prefilled from EHR data and sent unchanged are theirs.
+    prefill_check(intake=intake, user=user, values=values, confirmed=values)
     response["ETag"] = _etag(intake)
     return intake_out(intake)
 
@@ -126,8 +128,18 @@ def _expected_version(request: HttpRequest, version: int | None) -> int:
     response={201: ScreeningOut, 409: Detail, 503: Detail, **REFUSALS},
 )
 def screening_run(request: HttpRequest, intake_uuid: UUID) -> Status[Any]:
-    """Run the screening of the intake's saved answers under the published rule set."""
+    """Run the screening of the intake's saved answers under the published rule set. An intake
+    prefilled from EHR data runs once its answers were saved (PUT), which checks them: before
+    that, 422 names each prefilled answer not checked."""
     user = caller(request, "screening.add_screening")
     intake = intake_for(user, intake_uuid)
+    prefill = IntakePrefill.objects.filter(intake=intake).first()
+    if prefill is not None and prefill.pending:
+        raise InputInvalid(
+            {
+                name: ["was prefilled from EHR data and is not checked: save the intake first"]
+                for name in prefill.pending
+            }
+        )
     screening = services.screening_run(intake=intake, user=user)
     return Status(201, screening_out(screening_for(user, screening.uuid)))
