@@ -178,8 +178,8 @@ class KeysetPaginator(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class RowCount:
-    """How many rows a filter matches: `exact`, or the planner's estimate (at least the bound
-    the exact count stopped at)."""
+    """How many rows a filter matches: `exact`, or the planner's estimate to two significant
+    figures (at least the bound the exact count stopped at)."""
 
     number: int
     exact: bool
@@ -197,7 +197,13 @@ def row_count(rows: QuerySet[Any], *, exact_up_to: int = EXACT_COUNT_UP_TO) -> R
     capped = rows[: exact_up_to + 1].count()
     if capped <= exact_up_to:
         return RowCount(capped, exact=True)
-    return RowCount(max(_planner_estimate(rows), exact_up_to + 1), exact=False)
+    return RowCount(_rounded(max(_planner_estimate(rows), exact_up_to)), exact=False)
+
+
+def _rounded(number: int) -> int:
+    """An estimate to two significant figures (it is no more precise than that)."""
+    digits = len(str(number))
+    return round(number, -(digits - 2)) if digits > 2 else number
 
 
 def _planner_estimate(rows: QuerySet[Any]) -> int:

@@ -13,6 +13,8 @@ from django.db.models import Q
 
 from rules.models import RuleSetVersion
 
+#: The length of the opaque key a patient search is kept under in the session.
+SEARCH_KEY_LENGTH = 16
 YES_NO_ANY = (("", "Any"), ("yes", "Yes"), ("no", "No"))
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -76,12 +78,7 @@ class ScreeningFilterForm(DateRangeForm):
     )
     disposition = forms.ChoiceField(required=False)
     urgent = YesNoAnyField(label="Urgent")
-    rule_id = forms.CharField(
-        label="Rule fired",
-        required=False,
-        max_length=40,
-        help_text="A rule ID, e.g. STOP-PREGNANCY.",
-    )
+    rule_id = forms.ChoiceField(label="Rule fired", required=False)
     overridden_stop = forms.BooleanField(label="Has an overridden stop flag", required=False)
     version = VersionChoiceField(
         queryset=RuleSetVersion.objects.none(),
@@ -93,9 +90,18 @@ class ScreeningFilterForm(DateRangeForm):
     sort = forms.ChoiceField(
         choices=(("newest", "Newest first"), ("oldest", "Oldest first")), required=False
     )
+    # The opaque key of a patient search kept in the session (`ScreeningSearchForm`), carried
+    # along when the filters change; never the MRN or name itself.
+    search = forms.CharField(required=False, max_length=SEARCH_KEY_LENGTH, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, dispositions: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, dispositions: dict[str, Any], rules: dict[str, str], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["rule_id"].choices = [  # type: ignore[attr-defined]
+            ("", "Any rule"),
+            *((rule_id, f"{rule_id} — {title}") for rule_id, title in sorted(rules.items())),
+        ]
         # Whoever may run a screening, by group or directly (not superusers by that alone).
         run = Permission.objects.get(content_type__app_label="screening", codename="add_screening")
         runs = Q(groups__permissions=run) | Q(user_permissions=run)
@@ -131,8 +137,24 @@ class ScreeningFilterForm(DateRangeForm):
                 Column("sort", css_class="col-md-2"),
                 Column("overridden_stop", css_class="col-md-2 pt-md-4"),
             ),
+            "search",
             Submit("filter", "Filter", css_class="btn-primary"),
         )
+
+
+class ScreeningSearchForm(forms.Form):
+    """A patient's MRN or names: POSTed, so they never appear in a URL (or an access log)."""
+
+    q = forms.CharField(
+        label="Patient MRN or name",
+        max_length=100,
+        required=False,
+        help_text="The whole MRN (any case), or part of the family or given names.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
 
 
 class AuditFilterForm(DateRangeForm):
