@@ -18,7 +18,6 @@ from django.shortcuts import get_object_or_404
 
 from patients.models import Patient
 from rules.models import Rule, RuleSetVersion
-
 from screening.core.models import AuditEvent
 from screening.core.pagination import (
     InvalidCursor,

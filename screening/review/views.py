@@ -68,7 +68,8 @@ def screening_list(request: SignedInRequest) -> HttpResponse:
     a bookmarkable URL and the MRN or name is never in a URL, a Location header or a log."""
     if request.method == "POST":
         return _patient_search(request)
-    return _screening_list(request)
+    shown: HttpResponse = _screening_list(request)
+    return shown
 
 
 @reads_from_replica
