@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from rules.models import RuleSetVersion
+from screening.core.audit import ACTION_PATTERN
 
 #: The length of the opaque key a patient search is kept under in the session.
 SEARCH_KEY_LENGTH = 16
@@ -157,19 +158,52 @@ class ScreeningSearchForm(forms.Form):
         self.fields["q"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
 
 
+class EventKindField(forms.ChoiceField):
+    """An event kind from the picker, or any other well-formed action code or family (a kind
+    newer than the picker's list, typed into the URL by an auditor)."""
+
+    def valid_value(self, value: Any) -> bool:
+        code = str(value)
+        return super().valid_value(value) or bool(
+            ACTION_PATTERN.fullmatch(code) or ACTION_PATTERN.fullmatch(code.rstrip(".") + ".x")
+        )
+
+
 class AuditFilterForm(DateRangeForm):
-    action = forms.CharField(
+    """The audit log: narrow by event kind (or family), actor, object and date."""
+
+    action = EventKindField(label="Event", required=False)
+    actor = forms.CharField(required=False, max_length=150, help_text="A username.")
+    object_type = forms.ChoiceField(label="Object", required=False)
+    object_id = forms.CharField(
+        label="Object ID",
         required=False,
         max_length=64,
-        help_text="An action such as screening.view, or a prefix ending in a dot: flag.",
-    )
-    actor = forms.CharField(required=False, max_length=150, help_text="A username.")
-    object_id = forms.CharField(
-        label="Object ID", required=False, max_length=64, help_text="A screening or intake UUID."
+        help_text="A screening's, intake's or patient's ID (from its page's address).",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        kinds: dict[str, str],
+        families: dict[str, str],
+        object_types: dict[str, str],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [  # type: ignore[attr-defined]
+            ("", "Any event"),
+            ("Families of events", list(families.items())),
+            ("Events", sorted(kinds.items(), key=lambda item: item[1])),
+        ]
+        asked = str(self.data.get("action") or "") if self.is_bound else ""
+        if asked and asked not in kinds and asked not in families:
+            field = self.fields["action"]
+            field.choices = [*field.choices, (asked, asked)]  # type: ignore[attr-defined]
+        self.fields["object_type"].choices = [  # type: ignore[attr-defined]
+            ("", "Any object"),
+            *object_types.items(),
+        ]
         self.helper = FormHelper(self)
         self.helper.form_method = "get"
         self.helper.form_id = "audit-filters"
@@ -177,7 +211,10 @@ class AuditFilterForm(DateRangeForm):
             Row(
                 Column("action", css_class="col-md-3"),
                 Column("actor", css_class="col-md-2"),
+                Column("object_type", css_class="col-md-2"),
                 Column("object_id", css_class="col-md-3"),
+            ),
+            Row(
                 Column("date_from", css_class="col-md-2"),
                 Column("date_to", css_class="col-md-2"),
             ),

@@ -157,6 +157,7 @@ def screening_page(
 class AuditFilters:
     action: str = ""
     actor: str = ""
+    object_type: str = ""
     object_id: str = ""
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
@@ -170,7 +171,7 @@ def audit_events_for(user: User) -> QuerySet[AuditEvent]:
 
 def filtered_audit_events(user: User, filters: AuditFilters) -> QuerySet[AuditEvent]:
     """Audit events, newest first: an action or an action prefix ending in a dot
-    (`screening.`), an actor's username, an object id, a date range."""
+    (`screening.`), an actor's username, an object's type and id, a date range."""
     events = audit_events_for(user)
     if filters.action.endswith("."):
         events = events.filter(action__startswith=filters.action)
@@ -178,6 +179,8 @@ def filtered_audit_events(user: User, filters: AuditFilters) -> QuerySet[AuditEv
         events = events.filter(action=filters.action)
     if filters.actor:
         events = events.filter(actor_repr=filters.actor)
+    if filters.object_type:
+        events = events.filter(object_type=filters.object_type)
     if filters.object_id:
         events = events.filter(object_id=filters.object_id)
     if filters.date_from:

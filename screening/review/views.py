@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from urllib.parse import urlencode
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -29,6 +30,13 @@ from screening.labels import DISPOSITIONS, SEVERITIES, disposition_label, screen
 from screening.models import Screening
 from screening.prose import fact_label
 from screening.review import analytics, exports
+from screening.review.audit_prose import (
+    EVENT_FAMILIES,
+    EVENT_KINDS,
+    OBJECT_TYPES,
+    EventLine,
+    audit_lines,
+)
 from screening.review.forms import (
     SEARCH_KEY_LENGTH,
     AuditFilterForm,
@@ -156,7 +164,10 @@ def screening_review(request: SignedInRequest, screening_uuid: object) -> HttpRe
         {
             "facts_rows": _fact_rows(screening.facts),
             "reviews": screening.reviews.select_related("reviewed_by").order_by("reviewed_at"),
-            "trail": trail_of(screening).select_related("actor"),
+            "trail": audit_lines(trail_of(screening), rule_titles=rule_titles()),
+            "trail_query": urlencode(
+                {"object_type": "screening.screening", "object_id": str(screening.uuid)}
+            ),
             "amends": screening.amends,
             "all_amended_by": Screening.objects.filter(amends=screening).order_by("run_at"),
         }
@@ -198,34 +209,30 @@ def screening_export_json(request: SignedInRequest, screening_uuid: object) -> H
 @require_GET
 @permission_required("core.view_auditevent")
 def audit_log(request: SignedInRequest) -> HttpResponse:
-    """The audit trail, searched by action, actor, object and date, newest first."""
-    form = AuditFilterForm(request.GET or None)
-    events: list[Any] = []
-    next_cursor = ""
+    """The audit trail as sentences, searched by event kind, actor, object and date, newest
+    first; each event's raw action code stays beside it for auditors."""
+    form = AuditFilterForm(
+        request.GET or None, kinds=EVENT_KINDS, families=EVENT_FAMILIES, object_types=OBJECT_TYPES
+    )
+    lines: list[EventLine] = []
+    page: Page[Any] | None = None
     if not request.GET or form.is_valid():
         data = form.cleaned_data if request.GET else {}
         filters = AuditFilters(
-            action=(data.get("action") or "").strip(),
+            action=data.get("action") or "",
             actor=(data.get("actor") or "").strip(),
+            object_type=data.get("object_type") or "",
             object_id=(data.get("object_id") or "").strip(),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
         found = filtered_audit_events(request.user, filters).select_related("actor")
-        audit = _page(request, lambda cursor: audit_page(found, cursor=cursor))
-        events, next_cursor = list(audit.rows), audit.next_cursor
-    query = request.GET.copy()
-    query.pop("cursor", None)
+        page = _page(request, lambda cursor: audit_page(found, cursor=cursor))
+        lines = audit_lines(page.rows, rule_titles=rule_titles())
     return render(
         request,
         "screening/review/audit_log.html",
-        {
-            "form": form,
-            "events": events,
-            "next_query": _with(query, cursor=next_cursor) if next_cursor else "",
-            "first_query": query.urlencode(),
-            "is_first_page": not request.GET.get("cursor"),
-        },
+        {"form": form, "lines": lines, **_page_links(_list_query(request), page)},
     )
 
 
