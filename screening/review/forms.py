@@ -223,7 +223,14 @@ class AuditFilterForm(DateRangeForm):
 
 
 class PeriodForm(DateRangeForm):
-    """The period rule analytics cover (screenings run in it)."""
+    """The period rule analytics cover (screenings run in it), and whether superseded runs
+    count."""
+
+    include_superseded = forms.BooleanField(
+        label="Include superseded runs",
+        required=False,
+        help_text="Runs replaced by a later run of the same intake are left out unless ticked.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -234,6 +241,7 @@ class PeriodForm(DateRangeForm):
             Row(
                 Column("date_from", css_class="col-md-3"),
                 Column("date_to", css_class="col-md-3"),
+                Column("include_superseded", css_class="col-md-4 pt-md-4"),
             ),
             Submit("show", "Show", css_class="btn-primary"),
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from urllib.parse import urlencode
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Model
@@ -261,13 +261,19 @@ def audit_verify_page(request: SignedInRequest) -> HttpResponse:
 @reviewers_only
 @reads_from_replica
 def rule_analytics(request: SignedInRequest) -> HttpResponse:
-    """Per rule over a period: fired, acknowledged, overridden, median time to review."""
+    """Per rule over a period: fired, acknowledged, overridden, median time to review (superseded
+    runs left out unless asked for), and the EHR's feedback on the CDS Hooks cards."""
     form = PeriodForm(request.GET or None)
+    titles = rule_titles()
     stats: list[analytics.RuleStats] = []
     if not request.GET or form.is_valid():
         data = form.cleaned_data if request.GET else {}
         stats = analytics.rule_stats(
-            request.user, date_from=data.get("date_from"), date_to=data.get("date_to")
+            request.user,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            include_superseded=bool(data.get("include_superseded")),
+            titles=titles,
         )
     bars = analytics.chart_bars(stats)
     period = form.cleaned_data if request.GET and form.is_valid() else {}
@@ -287,7 +293,15 @@ def rule_analytics(request: SignedInRequest) -> HttpResponse:
             "chart_width": analytics.LABEL_WIDTH + analytics.BAR_WIDTH + 60,
             "high_override_percent": round(analytics.HIGH_OVERRIDE_RATE * 100),
             "severities": SEVERITIES,
-            "cds_stats": cds_stats,
+            "cds_stats": [
+                {
+                    **row,
+                    "title": titles.get(row["rule"], ""),
+                    "unanswered": max(row["shown"] - row["accepted"] - row["overridden"], 0),
+                }
+                for row in cds_stats
+            ],
+            "include_superseded": bool(period.get("include_superseded")),
         },
     )
 
