@@ -190,9 +190,12 @@ class RowCount:
 EXACT_COUNT_UP_TO = 10_000
 
 
-def row_count(rows: QuerySet[Any], *, exact_up_to: int = EXACT_COUNT_UP_TO) -> RowCount:
-    """How many rows `rows` holds: exact when at most `exact_up_to` (a COUNT over a LIMIT, so
-    its cost is bounded whatever the filter), else PostgreSQL's estimate from the query plan."""
+def row_count(rows: QuerySet[Any], *, exact_up_to: int | None = None) -> RowCount:
+    """How many rows `rows` holds: exact when at most `exact_up_to` (default
+    `EXACT_COUNT_UP_TO`; a COUNT over a LIMIT, so its cost is bounded whatever the filter), else
+    PostgreSQL's estimate from the query plan."""
+    if exact_up_to is None:
+        exact_up_to = EXACT_COUNT_UP_TO
     rows = rows.order_by()
     capped = rows[: exact_up_to + 1].count()
     if capped <= exact_up_to:
