@@ -14,6 +14,7 @@ reasons) is escaped.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.models import User
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -308,6 +311,15 @@ def _version(detail: Mapping[str, Any]) -> SafeString:
 def _reason(detail: Mapping[str, Any], key: str = "reason") -> SafeString:
     text = str(detail.get(key) or "").strip()
     return format_html(": reason “{}”", text) if text else mark_safe("")
+
+
+def _when(iso: str) -> str:
+    """A stored ISO timestamp as the pages show times, in the clinic's time zone."""
+    try:
+        moment = datetime.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return date_format(timezone.localtime(moment), "j M Y, H:i")
 
 
 def _note(text: Any) -> SafeString:
@@ -663,6 +675,8 @@ def _rules_event(text: str) -> Sentence:
             ),
             change_note=_note(detail.get("change_note")),
         )
+        if isinstance(detail.get("publish_after"), str):
+            values["publish_after"] = _when(detail["publish_after"])
         return format_html(text, **values)
 
     return write
