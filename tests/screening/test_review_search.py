@@ -125,7 +125,7 @@ def test_the_mrn_reaches_no_log_and_no_audit_detail(client, reviewer, clinician,
     client.force_login(reviewer)
     caplog.set_level(logging.DEBUG)
 
-    posted, html = search(client, MRN)
+    posted, _html = search(client, MRN)
     export = client.get(reverse("screening:export_csv") + "?" + posted["Location"].split("?")[1])
     body = b"".join(export.streaming_content).decode()
 
@@ -200,12 +200,14 @@ def test_first_previous_next_and_last_pages(client, reviewer, clinician):
     client.force_login(reviewer)
 
     first = client.get(LIST).content.decode()
-    assert link(first, "previous-page") is None and link(first, "first-page") is None
+    assert link(first, "previous-page") is None
+    assert link(first, "first-page") is None
     assert listed(first) == set(newest_first[:50])
 
     last = client.get(LIST + link(first, "last-page")).content.decode()
     assert listed(last) == set(newest_first[-50:])  # the last page is a full page
-    assert link(last, "next-page") is None and link(last, "last-page") is None
+    assert link(last, "next-page") is None
+    assert link(last, "last-page") is None
 
     before_last = client.get(LIST + link(last, "previous-page")).content.decode()
     assert listed(before_last) == set(newest_first[20:70])
