@@ -155,7 +155,9 @@ class ScreeningSearchForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+        self.fields["q"].widget.attrs.update(
+            {"autocomplete": "off", "spellcheck": "false", "aria-describedby": "search-help"}
+        )
 
 
 class EventKindField(forms.ChoiceField):
