@@ -6,6 +6,7 @@ same words and colours, and an unknown code (from a future rule set) still reads
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,3 +106,23 @@ def screening_row(screening: Screening) -> dict[str, Any]:
         "disposition": disposition_label(screening.disposition),
         "status_colour": status_colour(screening.status),
     }
+
+
+def duration_words(delta: datetime.timedelta) -> str:
+    """A duration as a person says it, to the unit that matters: "32 s", "4 min 10 s",
+    "2 h 5 min", "3 d 4 h"."""
+    seconds = max(round(delta.total_seconds()), 0)
+    if seconds < 1:
+        return "under 1 s"
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        parts = [(days, "d"), (hours, "h")]
+    elif hours:
+        parts = [(hours, "h"), (minutes, "min")]
+    elif minutes:
+        parts = [(minutes, "min"), (seconds, "s")] if minutes < 10 else [(minutes, "min")]
+    else:
+        parts = [(seconds, "s")]
+    return " ".join(f"{amount} {unit}" for amount, unit in parts if amount) or "under 1 s"

@@ -17,7 +17,8 @@ from django.db.models import Count, Max, Q
 
 from screening.core.pagination import day_start
 from screening.core.permissions import has_perm
-from screening.models import FlagReview, ScreeningFlag
+from screening.labels import duration_words
+from screening.models import FlagReview, Screening, ScreeningFlag
 
 #: Rules overridden at least this often (of the times they fired) are highlighted.
 HIGH_OVERRIDE_RATE = 0.5
@@ -36,6 +37,11 @@ class RuleStats:
     acknowledged: int
     overridden: int
     median_to_review: datetime.timedelta | None
+    title: str = ""
+
+    @property
+    def median_words(self) -> str:
+        return duration_words(self.median_to_review) if self.median_to_review is not None else ""
 
     @property
     def override_rate(self) -> float:
@@ -63,11 +69,18 @@ def rule_stats(
     *,
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
+    include_superseded: bool = False,
+    titles: dict[str, str] | None = None,
 ) -> list[RuleStats]:
-    """Per rule, for screenings run in the period (inclusive dates): most fired first."""
+    """Per rule, for screenings run in the period (inclusive dates): most fired first, each
+    with its title from `titles`. Runs superseded by a later run of the same intake (or by an
+    edit of it) are left out unless `include_superseded`: they would count one patient's flag
+    once per run."""
     if not has_perm(user, "screening.review_screening"):
         return []
     flags = ScreeningFlag.objects.all()
+    if not include_superseded:
+        flags = flags.exclude(screening__status=Screening.Status.SUPERSEDED)
     if date_from:
         flags = flags.filter(run_at__gte=day_start(date_from))
     if date_to:
@@ -99,6 +112,7 @@ def rule_stats(
                 if waits[row["rule_id"]]
                 else None
             ),
+            title=(titles or {}).get(row["rule_id"], ""),
         )
         for row in counts
     ]

@@ -12,7 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from rules.models import RuleSetVersion
+from screening.core.audit import ACTION_PATTERN
 
+#: The length of the opaque key a patient search is kept under in the session.
+SEARCH_KEY_LENGTH = 16
 YES_NO_ANY = (("", "Any"), ("yes", "Yes"), ("no", "No"))
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -76,12 +79,7 @@ class ScreeningFilterForm(DateRangeForm):
     )
     disposition = forms.ChoiceField(required=False)
     urgent = YesNoAnyField(label="Urgent")
-    rule_id = forms.CharField(
-        label="Rule fired",
-        required=False,
-        max_length=40,
-        help_text="A rule ID, e.g. STOP-PREGNANCY.",
-    )
+    rule_id = forms.ChoiceField(label="Rule fired", required=False)
     overridden_stop = forms.BooleanField(label="Has an overridden stop flag", required=False)
     version = VersionChoiceField(
         queryset=RuleSetVersion.objects.none(),
@@ -93,9 +91,18 @@ class ScreeningFilterForm(DateRangeForm):
     sort = forms.ChoiceField(
         choices=(("newest", "Newest first"), ("oldest", "Oldest first")), required=False
     )
+    # The opaque key of a patient search kept in the session (`ScreeningSearchForm`), carried
+    # along when the filters change; never the MRN or name itself.
+    search = forms.CharField(required=False, max_length=SEARCH_KEY_LENGTH, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, dispositions: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, dispositions: dict[str, Any], rules: dict[str, str], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["rule_id"].choices = [  # type: ignore[attr-defined]
+            ("", "Any rule"),
+            *((rule_id, f"{rule_id} — {title}") for rule_id, title in sorted(rules.items())),
+        ]
         # Whoever may run a screening, by group or directly (not superusers by that alone).
         run = Permission.objects.get(content_type__app_label="screening", codename="add_screening")
         runs = Q(groups__permissions=run) | Q(user_permissions=run)
@@ -131,23 +138,74 @@ class ScreeningFilterForm(DateRangeForm):
                 Column("sort", css_class="col-md-2"),
                 Column("overridden_stop", css_class="col-md-2 pt-md-4"),
             ),
+            "search",
             Submit("filter", "Filter", css_class="btn-primary"),
         )
 
 
-class AuditFilterForm(DateRangeForm):
-    action = forms.CharField(
+class ScreeningSearchForm(forms.Form):
+    """A patient's MRN or names: POSTed, so they never appear in a URL (or an access log)."""
+
+    q = forms.CharField(
+        label="Patient MRN or name",
+        max_length=100,
         required=False,
-        max_length=64,
-        help_text="An action such as screening.view, or a prefix ending in a dot: flag.",
-    )
-    actor = forms.CharField(required=False, max_length=150, help_text="A username.")
-    object_id = forms.CharField(
-        label="Object ID", required=False, max_length=64, help_text="A screening or intake UUID."
+        help_text="The whole MRN (any case), or part of the family or given names.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update(
+            {"autocomplete": "off", "spellcheck": "false", "aria-describedby": "search-help"}
+        )
+
+
+class EventKindField(forms.ChoiceField):
+    """An event kind from the picker, or any other well-formed action code or family (a kind
+    newer than the picker's list, typed into the URL by an auditor)."""
+
+    def valid_value(self, value: Any) -> bool:
+        code = str(value)
+        return super().valid_value(value) or bool(
+            ACTION_PATTERN.fullmatch(code) or ACTION_PATTERN.fullmatch(code.rstrip(".") + ".x")
+        )
+
+
+class AuditFilterForm(DateRangeForm):
+    """The audit log: narrow by event kind (or family), actor, object and date."""
+
+    action = EventKindField(label="Event", required=False)
+    actor = forms.CharField(required=False, max_length=150, help_text="A username.")
+    object_type = forms.ChoiceField(label="Object", required=False)
+    object_id = forms.CharField(
+        label="Object ID",
+        required=False,
+        max_length=64,
+        help_text="A screening's, intake's or patient's ID (from its page's address).",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        kinds: dict[str, str],
+        families: dict[str, str],
+        object_types: dict[str, str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [  # type: ignore[attr-defined]
+            ("", "Any event"),
+            ("Families of events", list(families.items())),
+            ("Events", sorted(kinds.items(), key=lambda item: item[1])),
+        ]
+        asked = str(self.data.get("action") or "") if self.is_bound else ""
+        if asked and asked not in kinds and asked not in families:
+            field = self.fields["action"]
+            field.choices = [*field.choices, (asked, asked)]  # type: ignore[attr-defined]
+        self.fields["object_type"].choices = [  # type: ignore[attr-defined]
+            ("", "Any object"),
+            *object_types.items(),
+        ]
         self.helper = FormHelper(self)
         self.helper.form_method = "get"
         self.helper.form_id = "audit-filters"
@@ -155,7 +213,10 @@ class AuditFilterForm(DateRangeForm):
             Row(
                 Column("action", css_class="col-md-3"),
                 Column("actor", css_class="col-md-2"),
+                Column("object_type", css_class="col-md-2"),
                 Column("object_id", css_class="col-md-3"),
+            ),
+            Row(
                 Column("date_from", css_class="col-md-2"),
                 Column("date_to", css_class="col-md-2"),
             ),
@@ -164,7 +225,14 @@ class AuditFilterForm(DateRangeForm):
 
 
 class PeriodForm(DateRangeForm):
-    """The period rule analytics cover (screenings run in it)."""
+    """The period rule analytics cover (screenings run in it), and whether superseded runs
+    count."""
+
+    include_superseded = forms.BooleanField(
+        label="Include superseded runs",
+        required=False,
+        help_text="Runs replaced by a later run of the same intake are left out unless ticked.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -175,6 +243,7 @@ class PeriodForm(DateRangeForm):
             Row(
                 Column("date_from", css_class="col-md-3"),
                 Column("date_to", css_class="col-md-3"),
+                Column("include_superseded", css_class="col-md-4 pt-md-4"),
             ),
             Submit("show", "Show", css_class="btn-primary"),
         )

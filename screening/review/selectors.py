@@ -13,8 +13,11 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
+from patients.models import Patient
+from rules.models import Rule, RuleSetVersion
 from screening.core.models import AuditEvent
 from screening.core.pagination import (
     InvalidCursor,
@@ -51,6 +54,16 @@ class ScreeningFilters:
     version_id: int | None = None
     signed: bool | None = None
     descending: bool = True
+    #: An MRN (any case) or words of the patient's names. Never written anywhere: it reaches
+    #: the list through the session (see `views.screening_list`), never through a URL.
+    patient: str = ""
+
+    def audited(self) -> dict[str, Any]:
+        """The filters as an audit event may hold them: the patient searched for is only said
+        to be there (the trail keeps no patient identifiers)."""
+        shown = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        shown["patient"] = bool(self.patient)
+        return shown
 
 
 def review_screenings(user: User) -> QuerySet[Screening]:
@@ -88,6 +101,8 @@ def filtered_screenings(user: User, filters: ScreeningFilters) -> QuerySet[Scree
     if filters.rule_id:
         fired = ScreeningFlag.objects.filter(screening=OuterRef("pk"), rule_id=filters.rule_id)
         screenings = screenings.filter(Exists(fired))
+    if filters.patient:
+        screenings = screenings.filter(patient__in=patients_matching(filters.patient))
     if filters.overridden_stop:
         overridden = ScreeningFlag.objects.filter(
             screening=OuterRef("pk"), severity="stop", review_kind=FlagReview.Kind.OVERRIDDEN
@@ -95,6 +110,35 @@ def filtered_screenings(user: User, filters: ScreeningFilters) -> QuerySet[Scree
         screenings = screenings.filter(Exists(overridden))
     order = ("-run_at", "-id") if filters.descending else ("run_at", "id")
     return screenings.order_by(*order)
+
+
+def patients_matching(query: str) -> QuerySet[Patient]:
+    """Patients whose MRN is `query` in any case (through the index on lower(mrn)), or whose
+    family or given names contain every word of it."""
+    words = query.split()
+    if not words:
+        return Patient.objects.none()
+    names = Q()
+    for word in words:
+        names &= Q(family_name__icontains=word) | Q(given_names__icontains=word)
+    by_mrn = Patient.objects.alias(mrn_key=Lower("mrn")).filter(mrn_key=query.strip().lower())
+    return Patient.objects.filter(Q(pk__in=by_mrn.values("pk")) | names)
+
+
+def rule_titles() -> dict[str, str]:
+    """Every rule of every rule-set version ever published, by ID, with its title in the newest
+    such version (the rules a screening can have fired)."""
+    rows = (
+        Rule.objects.filter(
+            version__status__in=[RuleSetVersion.Status.PUBLISHED, RuleSetVersion.Status.RETIRED]
+        )
+        .order_by("rule_id", "-version__number")
+        .values_list("rule_id", "title")
+    )
+    titles: dict[str, str] = {}
+    for rule_id, title in rows:
+        titles.setdefault(rule_id, title)
+    return titles
 
 
 def screening_page(
@@ -113,6 +157,7 @@ def screening_page(
 class AuditFilters:
     action: str = ""
     actor: str = ""
+    object_type: str = ""
     object_id: str = ""
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
@@ -126,7 +171,7 @@ def audit_events_for(user: User) -> QuerySet[AuditEvent]:
 
 def filtered_audit_events(user: User, filters: AuditFilters) -> QuerySet[AuditEvent]:
     """Audit events, newest first: an action or an action prefix ending in a dot
-    (`screening.`), an actor's username, an object id, a date range."""
+    (`screening.`), an actor's username, an object's type and id, a date range."""
     events = audit_events_for(user)
     if filters.action.endswith("."):
         events = events.filter(action__startswith=filters.action)
@@ -134,6 +179,8 @@ def filtered_audit_events(user: User, filters: AuditFilters) -> QuerySet[AuditEv
         events = events.filter(action=filters.action)
     if filters.actor:
         events = events.filter(actor_repr=filters.actor)
+    if filters.object_type:
+        events = events.filter(object_type=filters.object_type)
     if filters.object_id:
         events = events.filter(object_id=filters.object_id)
     if filters.date_from:
@@ -150,6 +197,11 @@ def audit_page(
     return KeysetPaginator[AuditEvent](*SEQ_KEYS, size=size).page(events, cursor)
 
 
+def last_page_cursor() -> str:
+    """The cursor of a list's last page (the same for every list a paginator here pages)."""
+    return KeysetPaginator[Screening](*RUN_KEYS).last_cursor()
+
+
 def audit_cursor_at(seq: int) -> str:
     """The audit log's cursor whose page starts at event `seq`."""
     return KeysetPaginator[AuditEvent](*SEQ_KEYS).cursor_for([seq + 1])
@@ -163,8 +215,8 @@ def trail_of(screening: Screening) -> QuerySet[AuditEvent]:
     ).order_by("seq")
 
 
-def as_filters(data: dict[str, Any]) -> ScreeningFilters:
-    """`ScreeningFilters` from a filter form's cleaned data."""
+def as_filters(data: dict[str, Any], *, patient: str = "") -> ScreeningFilters:
+    """`ScreeningFilters` from a filter form's cleaned data and the patient searched for."""
     clinician = data.get("clinician")
     version = data.get("version")
     return ScreeningFilters(
@@ -178,4 +230,5 @@ def as_filters(data: dict[str, Any]) -> ScreeningFilters:
         version_id=version.pk if version else None,
         signed=data.get("signed"),
         descending=data.get("sort", "newest") != "oldest",
+        patient=patient,
     )

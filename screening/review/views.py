@@ -3,15 +3,16 @@ reviewer role, and every look at a patient's screening or export is itself an au
 
 from __future__ import annotations
 
-import dataclasses
 import json
+import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +26,7 @@ from screening import reevaluation
 from screening.clinic.result_page import result_page_context
 from screening.core.audit import audit_record, audit_verify, audit_view
 from screening.core.http import SignedInRequest
+from screening.core.pagination import row_count
 from screening.core.permissions import permission_required
 from screening.core.replica import reads_from_replica
 from screening.ehr.selectors import cds_card_stats
@@ -32,11 +34,20 @@ from screening.labels import DISPOSITIONS, SEVERITIES, disposition_label, screen
 from screening.models import Screening
 from screening.prose import fact_label
 from screening.review import analytics, as_test_case, exports
+from screening.review.audit_prose import (
+    EVENT_FAMILIES,
+    EVENT_KINDS,
+    OBJECT_TYPES,
+    EventLine,
+    audit_lines,
+)
 from screening.review.forms import (
+    SEARCH_KEY_LENGTH,
     AuditFilterForm,
     PeriodForm,
     ScreeningFilterForm,
     ScreeningReferenceForm,
+    ScreeningSearchForm,
 )
 from screening.review.selectors import (
     REVIEWER_PERMISSION,
@@ -49,7 +60,9 @@ from screening.review.selectors import (
     audit_page,
     filtered_audit_events,
     filtered_screenings,
+    last_page_cursor,
     review_screening_for,
+    rule_titles,
     screening_page,
     trail_of,
 )
@@ -58,56 +71,83 @@ reviewers_only = permission_required(REVIEWER_PERMISSION)
 T = TypeVar("T", bound=Model)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @reviewers_only
-@reads_from_replica
 def screening_list(request: SignedInRequest) -> HttpResponse:
-    """Past screenings, filtered and a page at a time (keyset), newest or oldest first."""
+    """Past screenings, filtered and a page at a time (keyset), newest or oldest first.
+
+    A search for a patient (MRN or names) is POSTed: the term is kept in the session under a
+    short random key and the list redirects to itself with `?search=<key>`, so the filters stay
+    a bookmarkable URL and the MRN or name is never in a URL, a Location header or a log."""
+    if request.method == "POST":
+        return _patient_search(request)
+    shown: HttpResponse = _screening_list(request)
+    return shown
+
+
+@reads_from_replica
+def _screening_list(request: SignedInRequest) -> HttpResponse:
     form, filters = _screening_filters(request)
-    rows: list[dict[str, Any]] = []
-    next_cursor = ""
+    page: Page[Screening] | None = None
+    count = None
     if filters is not None:
         screenings = filtered_screenings(request.user, filters).defer("facts", "rule_texts")
         descending = filters.descending
         page = _page(
             request, lambda cursor: screening_page(screenings, cursor=cursor, descending=descending)
         )
-        rows = [_row(screening) for screening in page.rows]
-        next_cursor = page.next_cursor
-    query = request.GET.copy()
-    query.pop("cursor", None)
+        count = row_count(screenings)
+    query = _list_query(request)
     return render(
         request,
         "screening/review/screening_list.html",
         {
             "form": form,
-            "rows": rows,
-            "next_query": _with(query, cursor=next_cursor) if next_cursor else "",
-            "first_query": query.urlencode(),
-            "is_first_page": not request.GET.get("cursor"),
+            "search_form": ScreeningSearchForm(
+                initial={"q": filters.patient if filters is not None else ""}
+            ),
+            "searching": bool(filters is not None and filters.patient),
+            "search_action": _url("screening:list", query),
+            "clear_search_url": _url("screening:list", query, drop="search"),
+            "rows": [_row(screening) for screening in page.rows] if page else [],
+            "count": count,
+            **_page_links(query, page),
             "export_query": query.urlencode(),
         },
     )
+
+
+def _patient_search(request: SignedInRequest) -> HttpResponse:
+    """Keep the patient searched for in the session and show the list filtered by it."""
+    search = ScreeningSearchForm(request.POST)
+    query = _list_query(request)
+    query.pop("search", None)
+    if not search.is_valid():
+        messages.error(request, "A search is at most 100 characters: search again.")
+    elif term := search.cleaned_data["q"].strip():
+        query["search"] = _keep_search(request, term)
+    return redirect(_url("screening:list", query))
 
 
 @require_GET
 @reviewers_only
 @reads_from_replica
 def screening_export_csv(request: SignedInRequest) -> HttpResponseBase:
-    """The filtered list as CSV, streamed; the export and its filters are audited."""
+    """The filtered list as CSV, streamed; the export and its filters are audited (a patient
+    search only as being there: the trail holds no patient identifiers)."""
     form, filters = _screening_filters(request)
     if filters is None:
         return render(
             request,
             "screening/review/screening_list.html",
-            {"form": form, "rows": [], "export_query": ""},
+            {"form": form, "search_form": ScreeningSearchForm(), "rows": [], "export_query": ""},
             status=400,
         )
     audit_record(
         actor=request.user,
         action="export.csv",
         object_type="screening.screening",
-        detail={"filters": dataclasses.asdict(filters)},
+        detail={"filters": filters.audited()},
     )
     response = StreamingHttpResponse(
         exports.csv_lines(filtered_screenings(request.user, filters)),
@@ -129,7 +169,10 @@ def screening_review(request: SignedInRequest, screening_uuid: object) -> HttpRe
         {
             "facts_rows": _fact_rows(screening.facts),
             "reviews": screening.reviews.select_related("reviewed_by").order_by("reviewed_at"),
-            "trail": trail_of(screening).select_related("actor"),
+            "trail": audit_lines(trail_of(screening), rule_titles=rule_titles()),
+            "trail_query": urlencode(
+                {"object_type": "screening.screening", "object_id": str(screening.uuid)}
+            ),
             "amends": screening.amends,
             "all_amended_by": Screening.objects.filter(amends=screening).order_by("run_at"),
         }
@@ -171,34 +214,30 @@ def screening_export_json(request: SignedInRequest, screening_uuid: object) -> H
 @require_GET
 @permission_required("core.view_auditevent")
 def audit_log(request: SignedInRequest) -> HttpResponse:
-    """The audit trail, searched by action, actor, object and date, newest first."""
-    form = AuditFilterForm(request.GET or None)
-    events: list[Any] = []
-    next_cursor = ""
+    """The audit trail as sentences, searched by event kind, actor, object and date, newest
+    first; each event's raw action code stays beside it for auditors."""
+    form = AuditFilterForm(
+        request.GET or None, kinds=EVENT_KINDS, families=EVENT_FAMILIES, object_types=OBJECT_TYPES
+    )
+    lines: list[EventLine] = []
+    page: Page[Any] | None = None
     if not request.GET or form.is_valid():
         data = form.cleaned_data if request.GET else {}
         filters = AuditFilters(
-            action=(data.get("action") or "").strip(),
+            action=data.get("action") or "",
             actor=(data.get("actor") or "").strip(),
+            object_type=data.get("object_type") or "",
             object_id=(data.get("object_id") or "").strip(),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
         found = filtered_audit_events(request.user, filters).select_related("actor")
-        audit = _page(request, lambda cursor: audit_page(found, cursor=cursor))
-        events, next_cursor = list(audit.rows), audit.next_cursor
-    query = request.GET.copy()
-    query.pop("cursor", None)
+        page = _page(request, lambda cursor: audit_page(found, cursor=cursor))
+        lines = audit_lines(page.rows, rule_titles=rule_titles())
     return render(
         request,
         "screening/review/audit_log.html",
-        {
-            "form": form,
-            "events": events,
-            "next_query": _with(query, cursor=next_cursor) if next_cursor else "",
-            "first_query": query.urlencode(),
-            "is_first_page": not request.GET.get("cursor"),
-        },
+        {"form": form, "lines": lines, **_page_links(_list_query(request), page)},
     )
 
 
@@ -227,13 +266,19 @@ def audit_verify_page(request: SignedInRequest) -> HttpResponse:
 @reviewers_only
 @reads_from_replica
 def rule_analytics(request: SignedInRequest) -> HttpResponse:
-    """Per rule over a period: fired, acknowledged, overridden, median time to review."""
+    """Per rule over a period: fired, acknowledged, overridden, median time to review (superseded
+    runs left out unless asked for), and the EHR's feedback on the CDS Hooks cards."""
     form = PeriodForm(request.GET or None)
+    titles = rule_titles()
     stats: list[analytics.RuleStats] = []
     if not request.GET or form.is_valid():
         data = form.cleaned_data if request.GET else {}
         stats = analytics.rule_stats(
-            request.user, date_from=data.get("date_from"), date_to=data.get("date_to")
+            request.user,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            include_superseded=bool(data.get("include_superseded")),
+            titles=titles,
         )
     bars = analytics.chart_bars(stats)
     period = form.cleaned_data if request.GET and form.is_valid() else {}
@@ -253,7 +298,15 @@ def rule_analytics(request: SignedInRequest) -> HttpResponse:
             "chart_width": analytics.LABEL_WIDTH + analytics.BAR_WIDTH + 60,
             "high_override_percent": round(analytics.HIGH_OVERRIDE_RATE * 100),
             "severities": SEVERITIES,
-            "cds_stats": cds_stats,
+            "cds_stats": [
+                {
+                    **row,
+                    "title": titles.get(row["rule"], ""),
+                    "unanswered": max(row["shown"] - row["accepted"] - row["overridden"], 0),
+                }
+                for row in cds_stats
+            ],
+            "include_superseded": bool(period.get("include_superseded")),
         },
     )
 
@@ -264,15 +317,75 @@ def rule_analytics(request: SignedInRequest) -> HttpResponse:
 def _screening_filters(
     request: SignedInRequest,
 ) -> tuple[ScreeningFilterForm, ScreeningFilters | None]:
-    """The bound filter form and its filters (None when the form has errors)."""
+    """The bound filter form and its filters (None when the form has errors), with the patient
+    search its `search` key names in the session."""
     params = request.GET.copy()
     params.pop("cursor", None)
-    form = ScreeningFilterForm(params or None, dispositions=DISPOSITIONS)
+    form = ScreeningFilterForm(params or None, dispositions=DISPOSITIONS, rules=rule_titles())
     if not params:
         return form, ScreeningFilters()
     if not form.is_valid():
         return form, None
-    return form, as_filters(form.cleaned_data)
+    key = form.cleaned_data.get("search") or ""
+    patient = _kept_searches(request).get(key, "") if key else ""
+    if key and not patient:
+        messages.warning(
+            request,
+            "That patient search is kept only while you stay signed in: search for the "
+            "patient again.",
+        )
+    return form, as_filters(form.cleaned_data, patient=patient)
+
+
+#: Where a reviewer's patient searches are kept: {opaque key: MRN or names}, newest last.
+SEARCHES_SESSION_KEY = "review.patient_searches"
+SEARCHES_KEPT = 20
+
+
+def _kept_searches(request: SignedInRequest) -> dict[str, str]:
+    kept = request.session.get(SEARCHES_SESSION_KEY)
+    return dict(kept) if isinstance(kept, dict) else {}
+
+
+def _keep_search(request: SignedInRequest, term: str) -> str:
+    """The key `term` is kept under in the session (the same key for the same term)."""
+    searches = _kept_searches(request)
+    for key, kept in searches.items():
+        if kept == term:
+            return key
+    key = secrets.token_urlsafe(12)[:SEARCH_KEY_LENGTH]
+    searches[key] = term
+    while len(searches) > SEARCHES_KEPT:
+        del searches[next(iter(searches))]
+    request.session[SEARCHES_SESSION_KEY] = searches
+    return key
+
+
+def _list_query(request: SignedInRequest) -> QueryDict:
+    """The request's query without its cursor (the filters, and the search key if any)."""
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return query
+
+
+def _url(name: str, query: QueryDict, *, drop: str = "") -> str:
+    query = query.copy()
+    if drop:
+        query.pop(drop, None)
+    encoded = query.urlencode()
+    return reverse(name) + (f"?{encoded}" if encoded else "")
+
+
+def _page_links(query: QueryDict, page: Page[Any] | None) -> dict[str, str]:
+    """The first, previous, next and last pages' query strings ("" where there is none)."""
+    if page is None:
+        return {"first_query": "", "previous_query": "", "next_query": "", "last_query": ""}
+    return {
+        "first_query": query.urlencode() if page.previous_cursor else "",
+        "previous_query": _with(query, cursor=page.previous_cursor) if page.previous_cursor else "",
+        "next_query": _with(query, cursor=page.next_cursor) if page.next_cursor else "",
+        "last_query": _with(query, cursor=last_page_cursor()) if page.next_cursor else "",
+    }
 
 
 def _page(request: SignedInRequest, paginate: Callable[[str], Page[T]]) -> Page[T]:

@@ -197,6 +197,15 @@ def _api_docs_try_out(page: Page, world: World) -> None:
     expect(page.locator(".live-responses-table")).to_be_visible()
 
 
+def _reviewer_search(page: Page, world: World) -> None:
+    """The reviewer's list after a patient search by MRN (POSTed; the URL carries a key)."""
+    world.go(page, "screening:list")
+    page.get_by_label("Patient MRN or name").fill(world.stopped.patient.mrn.lower())
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_test_id("screening-row")).to_have_count(1)
+    expect(page.locator("#screening-count")).to_contain_text("1 screening matches")
+
+
 def _path(path: str) -> Callable[[Page, World], None]:
     def visit(page: Page, world: World) -> None:
         page.goto(world.url + path)
@@ -239,11 +248,27 @@ PAGE_STATES: list[PageState] = [
     PageState("reviewer home", "reviewer", _url("home")),
     PageState("screening list", "reviewer", _url("screening:list")),
     PageState("screening list filtered", "reviewer", _path("/screenings/review/?overridden=1")),
+    PageState("screening list, patient search", "reviewer", _reviewer_search),
+    PageState(
+        "screening list, a rule picked",
+        "reviewer",
+        _path("/screenings/review/?rule_id=STOP-PREGNANCY&sort=oldest"),
+    ),
     PageState("screening review", "reviewer", _url("screening:review", "stopped")),
     PageState("re-evaluation", "reviewer", _url("screening:reevaluate", "signed")),
     PageState("audit log", "reviewer", _url("screening:audit")),
+    PageState(
+        "audit log, a kind and an object picked",
+        "reviewer",
+        _path("/screenings/review/audit/?action=flag.&object_type=screening.screening"),
+    ),
     PageState("audit verification", "reviewer", _url("screening:audit_verify")),
     PageState("rule analytics", "reviewer", _url("screening:analytics")),
+    PageState(
+        "rule analytics with superseded runs",
+        "reviewer",
+        _path("/screenings/review/analytics/?include_superseded=on"),
+    ),
     PageState("reviewer patient list", "reviewer", _url("patients:list")),
     PageState("403 (intake form)", "reviewer", _url("patients:register")),
     # The rule admin.

@@ -23,6 +23,7 @@ from django.utils import timezone
 from screening.core.models import AuditEvent
 from screening.ehr.cds_schema import CdsResponse, Discovery
 from screening.ehr.models import CdsFeedback
+from screening.review.selectors import rule_titles
 from tests.ehr.bundles import (
     RXNORM,
     blood_pressure,
@@ -203,7 +204,11 @@ def test_five_patients_get_the_right_cards_and_feedback_is_stored(live_server, r
     page = desk.get(reverse("screening:analytics")).content.decode()
     row = re.search(r'<tr data-rule="STOP-PREGNANCY">(.*?)</tr>', page, re.S)
     assert row is not None
-    assert re.findall(r"<td>(\w[\w-]*)</td>", row.group(1)) == ["STOP-PREGNANCY", "1", "0", "1"]
+    cells = re.findall(r"<td[^>]*>(?:<code>)?([^<]*)", row.group(1))
+    # rule, title, cards shown, accepted, overridden, no feedback
+    assert cells[0] == "STOP-PREGNANCY"
+    assert cells[1] == rule_titles()["STOP-PREGNANCY"]
+    assert cells[2:] == ["1", "0", "1", "0"]
     events = AuditEvent.objects.filter(action__startswith="cds.")
     assert events.filter(action="cds.call").count() == 5
     assert all("pregnan" not in json.dumps(e.detail).lower() for e in events)
