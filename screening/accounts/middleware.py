@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from screening.accounts import sessions
 from screening.accounts.policy import second_factor_required
+from screening.accounts.sso import trusts_idp_mfa
 
 
 class SessionLifetimeMiddleware:
@@ -78,9 +80,19 @@ class SecondFactorEnrolmentMiddleware:
             return None
         if not second_factor_required(user) or is_mfa_enabled(user):
             return None
+        if trusts_idp_mfa() and _signed_in_by_sso(request):
+            return None
         messages.warning(
             request,
             "Your role needs a second factor: set up an authenticator app or a security key"
             " before you continue.",
         )
         return HttpResponseRedirect(reverse("mfa_index"))
+
+
+def _signed_in_by_sso(request: HttpRequest) -> bool:
+    """Whether this session's sign-in was through the identity provider."""
+    return any(
+        record.get("method") == "socialaccount"
+        for record in get_authentication_records(request, request.user)
+    )

@@ -160,3 +160,31 @@ def user_mfa_reset(*, actor: Any, user: User) -> None:
             target=user,
             detail={"username": user.get_username(), "removed": kinds},
         )
+
+
+def sso_roles_sync(*, user: User, roles: set[str], provider: str) -> None:
+    """Give `user` exactly `roles`, as the identity provider's claim says at a single sign-on.
+    The claim is the authority: no actor, and none of a user administrator's rules apply. Each
+    group added or removed is an `auth.user_roles_change` event (`screening.core.accounts`);
+    this adds one `auth.sso_roles_sync` event naming the provider, when anything changed."""
+    wanted = set(roles) & set(Role.values)
+    with transaction.atomic():
+        current = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        removed, added = current - wanted, wanted - current
+        if not removed and not added:
+            return
+        if removed:
+            user.groups.remove(*Group.objects.filter(name__in=removed))
+        if added:
+            user.groups.add(*Group.objects.filter(name__in=added))
+        audit_record(
+            actor=None,
+            action="auth.sso_roles_sync",
+            target=user,
+            detail={
+                "username": user.get_username(),
+                "provider": provider,
+                "added": sorted(added),
+                "removed": sorted(removed),
+            },
+        )
