@@ -75,6 +75,12 @@ def env_mapping(name: str) -> dict[str, list[str]]:
     return mapping
 
 
+def sso_origin(url: str) -> str:
+    """The scheme, host and port of `url` (where the identity provider's pages are)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
 def _development_secret_key() -> str:
     """A per-checkout key kept out of git, so development sessions survive restarts."""
     key_file = BASE_DIR / ".dev-secret-key"
@@ -524,7 +530,9 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "frame-ancestors": [NONE],
-        "form-action": [SELF],
+        # The sign-in page's single sign-on button posts here, and is redirected on to the
+        # identity provider: browsers hold that redirect to form-action too.
+        "form-action": [SELF, *([sso_origin(OIDC_ISSUER)] if OIDC_ISSUER else [])],
         "base-uri": [SELF],
         "object-src": [NONE],
     }

@@ -357,3 +357,19 @@ def test_a_role_map_naming_an_unknown_role_fails_the_system_check(settings):
 
     assert len(errors) == 1
     assert "clinicain" in errors[0].msg
+
+
+def test_an_sso_identity_never_takes_over_a_local_account_of_the_same_name(
+    client, sso, clinician, password
+):
+    sso.person(clinician.username, "idp-pass-13", ["ketamine-reviewers"])
+
+    sign_in(client, sso, clinician.username, "idp-pass-13")
+
+    newcomer = client.get("/").wsgi_request.user
+    assert newcomer.pk != clinician.pk
+    assert newcomer.get_username() != clinician.username
+    assert roles(newcomer) == {"reviewer"}
+    clinician.refresh_from_db()
+    assert roles(clinician) == {"clinician"}
+    assert clinician.check_password(password)

@@ -3,6 +3,7 @@ port of 127.0.0.1) and the helpers a test uses to point the app at it."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import socket
@@ -18,6 +19,9 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from csp.constants import SELF
+
+from screening.settings import sso_origin
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "ketamine-screening"
@@ -70,6 +74,9 @@ class OidcProvider:
         }
         for name, value in values.items():
             setattr(settings, name, value)
+        policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+        policy["DIRECTIVES"]["form-action"] = [SELF, sso_origin(self.issuer)]
+        settings.CONTENT_SECURITY_POLICY = policy
         settings.SOCIALACCOUNT_PROVIDERS = {
             "openid_connect": {
                 "OAUTH_PKCE_ENABLED": True,
