@@ -5,9 +5,8 @@ roles again at every sign-in (`screening.accounts.sso`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import logging
+from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -79,7 +78,12 @@ class SecondFactorAdapter(DefaultMFAAdapter):
 
 def _refuse(request: HttpRequest, template: str, status: int, **context: Any) -> None:
     raise ImmediateHttpResponse(
-        render(request, template, {"provider_name": settings.OIDC_PROVIDER_NAME, **context}, status=status)
+        render(
+            request,
+            template,
+            {"provider_name": settings.OIDC_PROVIDER_NAME, **context},
+            status=status,
+        )
     )
 
 
@@ -141,4 +145,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             type(exception).__name__ if exception is not None else "no exception",
         )
         reason = "cancelled" if error == AuthError.CANCELLED else "failed"
-        _refuse(request, "accounts/sso_failed.html", 403 if reason == "failed" else 200, reason=reason)
+        _refuse(
+            request, "accounts/sso_failed.html", 403 if reason == "failed" else 200, reason=reason
+        )

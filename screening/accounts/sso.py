@@ -94,9 +94,7 @@ class NonceCheckingProvider(OpenIDConnectProvider):
             auth_params = self.get_auth_params()
         auth_params["nonce"] = nonce
         kwargs[NONCE_STATE_KEY] = nonce
-        return super().redirect(
-            request, process, next_url, data, auth_params=auth_params, **kwargs
-        )
+        return super().redirect(request, process, next_url, data, auth_params=auth_params, **kwargs)
 
 
 def nonce_matches(state: Mapping[str, Any], data: Mapping[str, Any]) -> bool:

@@ -28,7 +28,11 @@ urlpatterns = [
         passwords(account_views.password_change),
         name="account_change_password",
     ),
-    path("accounts/password/reset/", passwords(account_views.password_reset), name="account_reset_password"),
+    path(
+        "accounts/password/reset/",
+        passwords(account_views.password_reset),
+        name="account_reset_password",
+    ),
     path(
         "accounts/password/reset/done/",
         passwords(account_views.password_reset_done),

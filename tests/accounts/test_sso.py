@@ -145,9 +145,9 @@ def test_a_later_sign_in_follows_the_changed_claim_and_audits_it(client, sso):
     assert response.status_code == 302
     assert User.objects.filter(username="bea").count() == 1
     assert roles(user) == {"rule_admin", "user_admin"}
-    latest = AuditEvent.objects.filter(
-        action="auth.sso_roles_sync", object_id=str(user.pk)
-    ).latest("seq")
+    latest = AuditEvent.objects.filter(action="auth.sso_roles_sync", object_id=str(user.pk)).latest(
+        "seq"
+    )
     assert latest.actor is None
     assert latest.detail["added"] == ["rule_admin", "user_admin"]
     assert latest.detail["removed"] == ["clinician"]
@@ -251,9 +251,7 @@ def test_a_cancelled_sign_in_says_so(client, sso):
     authorize_url = start(client)
     state = parse_qs(urlsplit(authorize_url).query)["state"][0]
 
-    response = client.get(
-        "/oidc/sso/login/callback/", {"error": "access_denied", "state": state}
-    )
+    response = client.get("/oidc/sso/login/callback/", {"error": "access_denied", "state": state})
 
     assert response.status_code == 200
     assert b"Sign-in cancelled" in response.content

@@ -7,7 +7,7 @@ from pathlib import Path
 DIRECTORY = Path(os.environ["OIDC_TEST_DIR"])
 
 DEBUG = False
-SECRET_KEY = "test-identity-provider-not-a-secret"  # noqa: S105
+SECRET_KEY = "test-identity-provider-not-a-secret"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 INSTALLED_APPS = [
     "django.contrib.auth",
