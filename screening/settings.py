@@ -329,6 +329,10 @@ MFA_ADAPTER = "screening.accounts.adapter.SecondFactorAdapter"
 MFA_FORMS = {"authenticate": "screening.accounts.forms.SecondFactorForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Ketamine screening")
+# Nobody signs up and no e-mail address signs anyone in (accounts come from an invitation or
+# from the identity provider, whose address allauth records unverified): an unverified address
+# must not stop someone enrolling a second factor.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 # Recovery codes are shown once, when made; a lost set is replaced, never shown again.
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 # WebAuthn needs HTTPS, except on localhost during development and the browser tests.

@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
-from allauth.socialaccount.providers.base.constants import AuthError
+from allauth.socialaccount.providers.base.constants import AuthError, AuthProcess
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -59,6 +61,17 @@ class AccountAdapter(DefaultAccountAdapter):
             return
         super().add_message(request, *args, **kwargs)
 
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """Sensitive account pages (setting up a second factor) ask who you are again, unless
+        you signed in a moment ago. allauth counts only a password or a second factor as such a
+        moment: an account that signs in through the identity provider has neither, so its
+        sign-in counts too, for the same `ACCOUNT_REAUTHENTICATION_TIMEOUT`; later, signing in
+        again through the provider is how it proves itself."""
+        request = context.request
+        if request is not None and sso.signed_in_by_sso(request, within=_reauthentication_window()):
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
     def get_login_stages(self) -> list[str]:
         # The second-factor step knows about single sign-on (`OIDC_TRUSTS_IDP_MFA`).
         return [
@@ -74,6 +87,10 @@ class SecondFactorAdapter(DefaultMFAAdapter):
         **DefaultMFAAdapter.error_messages,
         "incorrect_code": INCORRECT_CODE,
     }
+
+
+def _reauthentication_window() -> float:
+    return float(account_settings.REAUTHENTICATION_TIMEOUT)
 
 
 def _refuse(request: HttpRequest, template: str, status: int, **context: Any) -> None:
@@ -105,6 +122,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         data = sociallogin.account.extra_data
+        if sociallogin.state.get("process") != AuthProcess.LOGIN:
+            # Signing in only: an identity is never attached to an account someone is already
+            # signed in to ("connect"), which would hand that account the claim's roles.
+            logger.warning("Single sign-on refused: only signing in is offered")
+            _refuse(request, "accounts/sso_failed.html", 403, reason="failed")
         if not sso.nonce_matches(sociallogin.state, data):
             logger.warning("Single sign-on refused: the ID token's nonce does not match")
             _refuse(request, "accounts/sso_failed.html", 403, reason="nonce")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
@@ -17,7 +16,7 @@ from django.utils import timezone
 
 from screening.accounts import sessions
 from screening.accounts.policy import second_factor_required
-from screening.accounts.sso import trusts_idp_mfa
+from screening.accounts.sso import signed_in_by_sso, trusts_idp_mfa
 
 
 class SessionLifetimeMiddleware:
@@ -80,7 +79,7 @@ class SecondFactorEnrolmentMiddleware:
             return None
         if not second_factor_required(user) or is_mfa_enabled(user):
             return None
-        if trusts_idp_mfa() and _signed_in_by_sso(request):
+        if trusts_idp_mfa() and signed_in_by_sso(request):
             return None
         messages.warning(
             request,
@@ -88,11 +87,3 @@ class SecondFactorEnrolmentMiddleware:
             " before you continue.",
         )
         return HttpResponseRedirect(reverse("mfa_index"))
-
-
-def _signed_in_by_sso(request: HttpRequest) -> bool:
-    """Whether this session's sign-in was through the identity provider."""
-    return any(
-        record.get("method") == "socialaccount"
-        for record in get_authentication_records(request, request.user)
-    )

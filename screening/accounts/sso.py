@@ -13,9 +13,11 @@ What the app adds to allauth's client:
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from allauth.account.authentication import get_authentication_records
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from django.conf import settings
 from django.http import HttpRequest
@@ -105,3 +107,17 @@ def nonce_matches(state: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
     if not isinstance(expected, str) or not isinstance(received, str):
         return False
     return secrets.compare_digest(expected, received)
+
+
+def signed_in_by_sso(request: HttpRequest, within: float | None = None) -> bool:
+    """Whether this session's signed-in user came through the identity provider (in the last
+    `within` seconds, when given)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    now = time.time()
+    return any(
+        record.get("method") == "socialaccount"
+        and (within is None or now - float(record.get("at", 0)) < within)
+        for record in get_authentication_records(request, user)
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import pyotp
 import pytest
 import requests
 from allauth.mfa.models import Authenticator
@@ -326,6 +327,24 @@ def test_enrolment_is_required_after_sso_unless_the_idp_is_trusted(client, setti
     assert client.get("/").status_code == 200
 
 
+def test_an_sso_account_enrols_an_authenticator_app_right_after_signing_in(client, settings, sso):
+    """No password to confirm: the fresh sign-in at the provider is what allauth's
+    "confirm it is you" step accepts, as it accepts a fresh password sign-in."""
+    settings.MFA_REQUIRED_ROLES = ["clinician"]
+    sso.person("meg", "idp-pass-15", ["ketamine-clinicians"])
+    sign_in(client, sso, "meg", "idp-pass-15")
+
+    page = client.get("/accounts/2fa/totp/activate/")
+    assert page.status_code == 200
+    secret = client.session["mfa.totp.secret"]
+    response = client.post("/accounts/2fa/totp/activate/", {"code": pyotp.TOTP(secret).now()})
+
+    assert response.status_code == 302
+    user = User.objects.get(username="meg")
+    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    assert client.get("/").status_code == 200
+
+
 def test_a_password_sign_in_still_needs_enrolment_when_the_idp_is_trusted(
     client, settings, sso, clinician, password
 ):
@@ -371,3 +390,16 @@ def test_an_sso_identity_never_takes_over_a_local_account_of_the_same_name(
     clinician.refresh_from_db()
     assert roles(clinician) == {"clinician"}
     assert clinician.check_password(password)
+
+
+def test_an_identity_is_never_connected_to_the_signed_in_account(client, sso, clinician):
+    sso.person("max", "idp-pass-14", ["it-admins"])
+    client.force_login(clinician)
+    response = client.post(START, {"process": "connect"})
+    url = authorize(sso, response["Location"], "max", "idp-pass-14")
+
+    response = callback(client, url)
+
+    assert response.status_code == 403
+    assert not clinician.socialaccount_set.exists()
+    assert roles(clinician) == {"clinician"}
