@@ -5,6 +5,10 @@ by `requests`, and the app's part by Django's test client."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -403,3 +407,59 @@ def test_an_identity_is_never_connected_to_the_signed_in_account(client, sso, cl
     assert response.status_code == 403
     assert not clinician.socialaccount_set.exists()
     assert roles(clinician) == {"clinician"}
+
+
+ROOT = Path(__file__).resolve().parents[2]
+PRINT_SSO = (
+    "from screening import settings as s; "
+    "apps = s.SOCIALACCOUNT_PROVIDERS['openid_connect']['APPS']; "
+    "print(len(apps), apps and apps[0]['settings']['server_url'], s.OIDC_ROLE_MAP, "
+    "s.LOCAL_PASSWORDS, s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
+)
+
+
+def _settings_with(**variables: str) -> subprocess.CompletedProcess[str]:
+    names = {name for name in os.environ if name.startswith("OIDC_")} | {"LOCAL_PASSWORDS"}
+    env = {key: value for key, value in os.environ.items() if key not in names}
+    env.update(SECRET_KEY="test-only", **variables)
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SSO], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def test_no_oidc_variables_leave_sso_off():
+    run = _settings_with()
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split(" ")[:2] == ["0", "[]"]
+
+
+def test_oidc_variables_configure_the_provider_with_pkce():
+    run = _settings_with(
+        OIDC_ISSUER="https://idp.example.org/realms/clinic/",
+        OIDC_CLIENT_ID="screening",
+        OIDC_CLIENT_SECRET="s3cret",
+        OIDC_ROLE_MAP="ketamine-clinicians=clinician,it-admins=user_admin",
+        LOCAL_PASSWORDS="false",
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("1 https://idp.example.org/realms/clinic ")
+    assert "{'ketamine-clinicians': ['clinician'], 'it-admins': ['user_admin']}" in run.stdout
+    assert "False" in run.stdout
+    assert "https://idp.example.org" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"OIDC_ISSUER": "https://idp.example.org"}, "needs OIDC_CLIENT_ID"),
+        ({"LOCAL_PASSWORDS": "false"}, "needs single sign-on"),
+        ({"OIDC_ROLE_MAP": "clinician"}, "OIDC_ROLE_MAP entries are key=value"),
+    ],
+)
+def test_incomplete_sso_settings_fail_loudly(variables, message):
+    run = _settings_with(**variables)
+
+    assert run.returncode != 0
+    assert message in run.stderr
