@@ -15,6 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from screening.accounts.sso import local_passwords
 from screening.core.audit import audit_record
 from screening.core.errors import InputInvalid, ServiceError
 from screening.core.permissions import Role, require_perm
@@ -58,6 +59,14 @@ def user_invite(
     """Make an account with no usable password and e-mail its holder a link to set one (the
     link expires after `INVITATION_MAX_AGE` and works once)."""
     _require_user_admin(actor)
+    if not local_passwords():
+        # The link would set a password nobody may use, and the account would not be the one
+        # single sign-on makes for the same person (keyed by the provider's subject).
+        raise InputInvalid.one(
+            "invitation",
+            "Invitations are switched off: people sign in with single sign-on, which makes"
+            " their account and gives their roles from their groups at the identity provider.",
+        )
     if User.objects.filter(username=username).exists():
         raise InputInvalid.one("username", "An account with this username already exists.")
     unknown = set(roles) - set(Role.values)

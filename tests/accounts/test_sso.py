@@ -463,3 +463,22 @@ def test_incomplete_sso_settings_fail_loudly(variables, message):
 
     assert run.returncode != 0
     assert message in run.stderr
+
+
+def test_without_local_passwords_nobody_is_invited(client, settings, oidc_provider, user_admin):
+    oidc_provider.configure(settings, LOCAL_PASSWORDS=False)
+    client.force_login(user_admin)
+
+    response = client.post(
+        "/people/invite/",
+        {
+            "username": "newbie",
+            "email": "newbie@clinic.example",
+            "name": "New Bie",
+            "roles": ["clinician"],
+        },
+    )
+
+    assert response.status_code == 200
+    assert b"Invitations are switched off" in response.content
+    assert not User.objects.filter(username="newbie").exists()
