@@ -64,6 +64,23 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_mapping(name: str) -> dict[str, list[str]]:
+    """`"a=x,a=y,b=z"` → {"a": ["x", "y"], "b": ["z"]}: a key may be named more than once."""
+    mapping: dict[str, list[str]] = {}
+    for item in env_list(name):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name} entries are key=value, got {item!r}")
+        mapping.setdefault(key.strip(), []).append(value.strip())
+    return mapping
+
+
+def sso_origin(url: str) -> str:
+    """The scheme, host and port of `url` (where the identity provider's pages are)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
 def _development_secret_key() -> str:
     """A per-checkout key kept out of git, so development sessions survive restarts."""
     key_file = BASE_DIR / ".dev-secret-key"
@@ -102,6 +119,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    # Single sign-on through an OpenID Connect identity provider (off unless OIDC_ISSUER is set).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "screening.core",
     "screening.accounts",
     "screening",
@@ -244,8 +264,10 @@ BREACHED_PASSWORDS_FILE = env_str("BREACHED_PASSWORDS_FILE")
 # A password-reset link works once and for this long.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
 
-# django-axes first: it refuses locked-out sign-ins before a password is checked.
+# django-axes first: it refuses locked-out sign-ins before a password is checked. Before it, the
+# switch that refuses every password while LOCAL_PASSWORDS is false (below).
 AUTHENTICATION_BACKENDS = [
+    "screening.accounts.backends.LocalPasswordsSwitch",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     # allauth's own (it signs in the account a finished sign-in flow names).
@@ -308,6 +330,10 @@ MFA_ADAPTER = "screening.accounts.adapter.SecondFactorAdapter"
 MFA_FORMS = {"authenticate": "screening.accounts.forms.SecondFactorForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Ketamine screening")
+# Nobody signs up and no e-mail address signs anyone in (accounts come from an invitation or
+# from the identity provider, whose address allauth records unverified): an unverified address
+# must not stop someone enrolling a second factor.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 # Recovery codes are shown once, when made; a lost set is replaced, never shown again.
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 # WebAuthn needs HTTPS, except on localhost during development and the browser tests.
@@ -415,6 +441,66 @@ AUDIT_RECORD_DIGESTS = [
     "rules.digests.PublishedVersions",
 ]
 
+# --- Single sign-on (OpenID Connect, `screening.accounts.sso`) ---
+# Off unless OIDC_ISSUER is set. The identity provider's issuer URL (its discovery document is
+# at <issuer>/.well-known/openid-configuration), the client registered there (redirect URI:
+# https://<this host>/oidc/sso/login/callback/) and the label of the sign-in page's button.
+OIDC_ISSUER = env_str("OIDC_ISSUER").rstrip("/")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "Single sign-on")
+OIDC_SCOPES = env_list("OIDC_SCOPES", "openid,profile,email")
+# Which claim (ID token or userinfo) lists the person's groups, and which of its values give
+# which role: "ketamine-clinicians=clinician,it-admins=user_admin" (a value may appear twice for
+# two roles). Roles follow the claim at every sign-in; with no mapped value, no access.
+OIDC_ROLES_CLAIM = env_str("OIDC_ROLES_CLAIM", "roles")
+OIDC_ROLE_MAP = env_mapping("OIDC_ROLE_MAP")
+# true: a sign-in through the identity provider counts as two-factor (the IdP must require its
+# own second factor); false (the default): the app's second factor applies after it as after a
+# password (its code is asked for, and MFA_REQUIRED_ROLES must enrol one).
+OIDC_TRUSTS_IDP_MFA = env_bool("OIDC_TRUSTS_IDP_MFA", default=False)
+# false: no password sign-in, reset, change or invitation password: single sign-on only.
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", default=True)
+if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+if not LOCAL_PASSWORDS and not OIDC_ISSUER:
+    raise ImproperlyConfigured("LOCAL_PASSWORDS=false needs single sign-on (OIDC_ISSUER)")
+
+SOCIALACCOUNT_ADAPTER = "screening.accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        # PKCE (S256) on every sign-in; allauth checks the state itself, the adapter the nonce.
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": (
+            [
+                {
+                    "provider_id": "sso",
+                    "name": OIDC_PROVIDER_NAME,
+                    "client_id": OIDC_CLIENT_ID,
+                    "secret": OIDC_CLIENT_SECRET,
+                    "settings": {
+                        "server_url": OIDC_ISSUER,
+                        "oauth_pkce_enabled": True,
+                        "scope": OIDC_SCOPES,
+                    },
+                }
+            ]
+            if OIDC_ISSUER
+            else []
+        ),
+    }
+}
+# Accounts are made at the first sign-in, with the roles of the claim; nobody fills in a form.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# An identity is its provider's subject ("sub"), never an e-mail address matched with an
+# existing account's, and the provider's tokens are not kept.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+# Starting a sign-in is a POST from the sign-in page (CSRF-protected), not a link.
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+
 # Sessions end after 15 idle minutes: every request renews the cookie, so only inactivity
 # counts (a shared clinic workstation left signed in locks itself).
 SESSION_COOKIE_AGE = 15 * 60
@@ -449,7 +535,9 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "frame-ancestors": [NONE],
-        "form-action": [SELF],
+        # The sign-in page's single sign-on button posts here, and is redirected on to the
+        # identity provider: browsers hold that redirect to form-action too.
+        "form-action": [SELF, *([sso_origin(OIDC_ISSUER)] if OIDC_ISSUER else [])],
         "base-uri": [SELF],
         "object-src": [NONE],
     }

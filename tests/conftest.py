@@ -22,6 +22,7 @@ from django.contrib.auth.models import Group
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from screening.core.permissions import Role
+from tests.oidc_provider.server import oidc_provider  # noqa: F401  (the in-suite IdP, a fixture)
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from screening.accounts import receivers  # noqa: F401  (connects the signal receivers)
+        from screening.accounts import (  # noqa: F401  (connect receivers, register checks)
+            checks,
+            receivers,
+        )

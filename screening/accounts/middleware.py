@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from screening.accounts import sessions
 from screening.accounts.policy import second_factor_required
+from screening.accounts.sso import signed_in_by_sso, trusts_idp_mfa
 
 
 class SessionLifetimeMiddleware:
@@ -77,6 +78,8 @@ class SecondFactorEnrolmentMiddleware:
         if request.path.startswith(("/api/", "/static/")):
             return None
         if not second_factor_required(user) or is_mfa_enabled(user):
+            return None
+        if trusts_idp_mfa() and signed_in_by_sso(request):
             return None
         messages.warning(
             request,

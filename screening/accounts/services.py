@@ -15,6 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from screening.accounts.sso import local_passwords
 from screening.core.audit import audit_record
 from screening.core.errors import InputInvalid, ServiceError
 from screening.core.permissions import Role, require_perm
@@ -58,6 +59,14 @@ def user_invite(
     """Make an account with no usable password and e-mail its holder a link to set one (the
     link expires after `INVITATION_MAX_AGE` and works once)."""
     _require_user_admin(actor)
+    if not local_passwords():
+        # The link would set a password nobody may use, and the account would not be the one
+        # single sign-on makes for the same person (keyed by the provider's subject).
+        raise InputInvalid.one(
+            "invitation",
+            "Invitations are switched off: people sign in with single sign-on, which makes"
+            " their account and gives their roles from their groups at the identity provider.",
+        )
     if User.objects.filter(username=username).exists():
         raise InputInvalid.one("username", "An account with this username already exists.")
     unknown = set(roles) - set(Role.values)
@@ -159,4 +168,32 @@ def user_mfa_reset(*, actor: Any, user: User) -> None:
             action="auth.mfa_reset",
             target=user,
             detail={"username": user.get_username(), "removed": kinds},
+        )
+
+
+def sso_roles_sync(*, user: User, roles: set[str], provider: str) -> None:
+    """Give `user` exactly `roles`, as the identity provider's claim says at a single sign-on.
+    The claim is the authority: no actor, and none of a user administrator's rules apply. Each
+    group added or removed is an `auth.user_roles_change` event (`screening.core.accounts`);
+    this adds one `auth.sso_roles_sync` event naming the provider, when anything changed."""
+    wanted = set(roles) & set(Role.values)
+    with transaction.atomic():
+        current = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        removed, added = current - wanted, wanted - current
+        if not removed and not added:
+            return
+        if removed:
+            user.groups.remove(*Group.objects.filter(name__in=removed))
+        if added:
+            user.groups.add(*Group.objects.filter(name__in=added))
+        audit_record(
+            actor=None,
+            action="auth.sso_roles_sync",
+            target=user,
+            detail={
+                "username": user.get_username(),
+                "provider": provider,
+                "added": sorted(added),
+                "removed": sorted(removed),
+            },
         )

@@ -2,31 +2,66 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from allauth.account.views import LoginView
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import password_validation
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from screening.accounts import selectors, services
+from screening.accounts import selectors, services, sso
 from screening.accounts.admin_forms import InviteForm, RolesForm
 from screening.core.errors import InputInvalid, ServiceError
 from screening.core.permissions import permission_required
 
 
 class SignInView(LoginView):
-    """allauth's sign-in, in the app's look (templates/account/login.html)."""
+    """allauth's sign-in, in the app's look (templates/account/login.html): the password form
+    unless `LOCAL_PASSWORDS` is false, and the single sign-on button when `OIDC_ISSUER` is set."""
 
     template_name = "account/login.html"
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not sso.local_passwords():
+            # Refused before any password is checked: nothing to count, nothing to lock.
+            return self.render_to_response(
+                self.get_context_data(passwords_refused=True), status=403
+            )
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["local_passwords"] = sso.local_passwords()
+        if sso.sso_enabled():
+            context["sso_provider_name"] = settings.OIDC_PROVIDER_NAME
+            context["sso_login_url"] = reverse(
+                "openid_connect_login", kwargs={"provider_id": sso.PROVIDER_ID}
+            )
+        return context
+
 
 sign_in = login_not_required(SignInView.as_view())
+
+
+def local_passwords_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Pages that set or reset a password of this app: 404 while `LOCAL_PASSWORDS` is false."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not sso.local_passwords():
+            raise Http404("Passwords are managed by single sign-on.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 # --- user administration -----------------------------------------------------------------------
@@ -133,6 +168,7 @@ def user_mfa_reset(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @login_not_required
+@local_passwords_required
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """The invitee chooses a password (Django's validators), once, before the link expires."""
     user = services.invitation_user(token)

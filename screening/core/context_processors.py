@@ -24,6 +24,7 @@ def roles(request: HttpRequest) -> dict[str, Any]:
             "is_clinician": False,
             "is_reviewer": False,
             "is_rule_admin": False,
+            "is_user_admin": False,
         }
     held = roles_of(user)
     return {
@@ -32,6 +33,7 @@ def roles(request: HttpRequest) -> dict[str, Any]:
         "is_clinician": Role.CLINICIAN.value in held,
         "is_reviewer": Role.REVIEWER.value in held,
         "is_rule_admin": Role.RULE_ADMIN.value in held,
+        "is_user_admin": Role.USER_ADMIN.value in held,
     }
 
 

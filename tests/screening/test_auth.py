@@ -254,7 +254,9 @@ def _create_demo_users(*args: str) -> str:
 
 
 def _demo_users() -> dict[str, set[str]]:
-    users = get_user_model().objects.filter(username__in=["clinician", "reviewer", "ruleadmin"])
+    users = get_user_model().objects.filter(
+        username__in=["clinician", "reviewer", "ruleadmin", "useradmin"]
+    )
     return {user.username: {group.name for group in user.groups.all()} for user in users}
 
 
@@ -267,6 +269,7 @@ def test_demo_users_are_created_one_per_role(settings):
         "clinician": {"clinician"},
         "reviewer": {"reviewer"},
         "ruleadmin": {"rule_admin"},
+        "useradmin": {"user_admin"},
     }
     clinician = get_user_model().objects.get(username="clinician")
     assert clinician.get_full_name() == "Demo Clinician"
@@ -275,9 +278,10 @@ def test_demo_users_are_created_one_per_role(settings):
     assert not clinician.is_superuser
     lines = output.splitlines()
     assert lines[0].split() == ["Username", "Role", "Password"]
-    assert "clinician  Clinician   demo-pass-4711" in output
-    assert "reviewer   Reviewer    demo-pass-4711" in output
-    assert "ruleadmin  Rule admin  demo-pass-4711" in output
+    assert "clinician  Clinician           demo-pass-4711" in output
+    assert "reviewer   Reviewer            demo-pass-4711" in output
+    assert "ruleadmin  Rule admin          demo-pass-4711" in output
+    assert "useradmin  User administrator  demo-pass-4711" in output
 
 
 def test_demo_users_command_is_idempotent_and_resets_passwords(settings):
@@ -288,7 +292,7 @@ def test_demo_users_command_is_idempotent_and_resets_passwords(settings):
     _create_demo_users("--password", "second-pass-4711")
 
     assert set(get_user_model().objects.values_list("pk", flat=True)) == user_ids
-    assert len(user_ids) == 3
+    assert len(user_ids) == 4
     assert _demo_users()["ruleadmin"] == {"rule_admin"}
     ruleadmin = get_user_model().objects.get(username="ruleadmin")
     assert ruleadmin.check_password("second-pass-4711")
@@ -302,7 +306,7 @@ def test_demo_users_take_password_from_environment(settings, monkeypatch):
     output = _create_demo_users()
 
     assert get_user_model().objects.get(username="reviewer").check_password("from-env-4711")
-    assert output.count("from-env-4711") == 3
+    assert output.count("from-env-4711") == 4
 
 
 def test_demo_users_get_fresh_random_passwords_without_one_given(settings, monkeypatch):
@@ -313,12 +317,12 @@ def test_demo_users_get_fresh_random_passwords_without_one_given(settings, monke
     second = _create_demo_users()
 
     def passwords(output: str) -> dict[str, str]:
-        rows = [line.split() for line in output.splitlines()[2:5]]
+        rows = [line.split() for line in output.splitlines()[2:6]]
         return {row[0]: row[-1] for row in rows}
 
     first_passwords, second_passwords = passwords(first), passwords(second)
-    assert set(first_passwords) == {"clinician", "reviewer", "ruleadmin"}
-    assert len(set(first_passwords.values())) == 3
+    assert set(first_passwords) == {"clinician", "reviewer", "ruleadmin", "useradmin"}
+    assert len(set(first_passwords.values())) == 4
     assert first_passwords.keys() == second_passwords.keys()
     assert not set(first_passwords.values()) & set(second_passwords.values())
     clinician = get_user_model().objects.get(username="clinician")
@@ -339,7 +343,7 @@ def test_demo_users_created_with_debug_off_when_forced(settings):
 
     _create_demo_users("--password", "demo-pass-4711", "--force")
 
-    assert set(_demo_users()) == {"clinician", "reviewer", "ruleadmin"}
+    assert set(_demo_users()) == {"clinician", "reviewer", "ruleadmin", "useradmin"}
 
 
 def test_demo_users_reject_a_weak_password_and_create_nothing(settings):

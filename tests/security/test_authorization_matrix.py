@@ -128,6 +128,14 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
         "GET": expect(410, 410, 410, 410, 410),
         "POST": expect(410, 410, 410, 410, 410),
     },
+    # Single sign-on (OpenID Connect), checked with it configured against the suite's identity
+    # provider: anyone may start a sign-in (the POST goes on to the provider); a callback with
+    # no sign-in of this browser's under way is refused in words.
+    "openid_connect_login": {"GET": PUBLIC, "POST": PUBLIC},
+    "openid_connect_callback": {
+        "GET": expect(403, 403, 403, 403, 403),
+        "POST": expect(403, 403, 403, 403, 403),
+    },
     # Each person's own signed-in sessions.
     # (a POST names the session to end; naming none is 404)
     "usersessions_list": {"GET": SIGNED_IN, "POST": NO_FACTOR},
@@ -364,6 +372,8 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "accounts:user_reactivate": lambda w: [w.people["other_clinician"].pk],
     "accounts:user_mfa_reset": lambda w: [w.people["other_clinician"].pk],
     "accounts:invitation": lambda w: ["not-a-valid-invitation"],
+    "openid_connect_login": lambda w: ["sso"],
+    "openid_connect_callback": lambda w: ["sso"],
     "mfa_edit_webauthn": lambda w: [1],
     "patients:detail": lambda w: [w.patient.uuid],
     "patients:intake_new": lambda w: [w.patient.uuid],
@@ -458,7 +468,9 @@ PAGE_CASES = [
 
 
 @pytest.mark.parametrize(("name", "method", "role"), PAGE_CASES)
-def test_page_access(name, method, role, people):
+def test_page_access(name, method, role, people, request, settings):
+    if name.startswith("openid_connect_"):
+        request.getfixturevalue("oidc_provider").configure(settings)
     world = World(people)
     url = reverse(name, args=ARGS.get(name, lambda w: [])(world))
     client = Client()

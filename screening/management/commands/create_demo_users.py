@@ -29,13 +29,14 @@ DEMO_USERS = (
     DemoUser("clinician", "Demo", "Clinician", Role.CLINICIAN),
     DemoUser("reviewer", "Demo", "Reviewer", Role.REVIEWER),
     DemoUser("ruleadmin", "Demo", "Rule Admin", Role.RULE_ADMIN),
+    DemoUser("useradmin", "Demo", "User Admin", Role.USER_ADMIN),
 )
 
 
 class Command(BaseCommand):
     help = (
-        "Create (or reset the password of) one demo user per role: clinician, reviewer and "
-        "ruleadmin. Password from --password or DEMO_PASSWORD, otherwise a random one per "
+        "Create (or reset the password of) one demo user per role: clinician, reviewer, "
+        "ruleadmin and useradmin. Password from --password or DEMO_PASSWORD, otherwise a random one per "
         "user. Refuses to run with DEBUG off unless --force is given."
     )
 
