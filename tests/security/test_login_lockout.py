@@ -21,6 +21,7 @@ def fast_passwords(settings):
     """Every refused sign-in hashes what was typed: hash cheaply, the lock is what is tested."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 LOCKED = "Sign-in locked"
 
 
