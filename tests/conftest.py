@@ -10,7 +10,8 @@ that reload possible, and the emptying too (the audit tables refuse TRUNCATE). E
 transactional test asks for it, even one that needs no migrated data itself: under
 `pytest-xdist` (`make test` runs two or more workers, each with its own database, handed whole
 files) the files that follow it on its worker need the data back. Collection stops, naming
-them, if one forgets (`pytest_collection_modifyitems` below).
+them, if one forgets (`pytest_collection_modifyitems` below); and when an ordinary test follows
+a transactional one on a worker, the data is put back first (`pytest_runtest_teardown`).
 """
 
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from pytest_django.plugin import blocking_manager_key
 
 from screening.core.permissions import Role
 from tests.oidc_provider.server import oidc_provider  # noqa: F401  (the in-suite IdP, a fixture)
@@ -37,15 +39,22 @@ def pytest_configure(config):
         )
 
 
+def _transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        (marker is not None and marker.kwargs.get("transaction"))
+        or any(name in fixtures for name in ("transactional_db", "live_server"))
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     """Refuse a transactional test that would leave the migrated data emptied (module doc)."""
     forgetful = []
     for item in items:
         marker = item.get_closest_marker("django_db")
         fixtures = getattr(item, "fixturenames", ())
-        transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
-            name in fixtures for name in ("transactional_db", "live_server")
-        )
+        transactional = _transactional(item)
         restores = (
             marker is not None and marker.kwargs.get("serialized_rollback")
         ) or "django_db_serialized_rollback" in fixtures
@@ -56,6 +65,23 @@ def pytest_collection_modifyitems(config, items):
             "transactional tests must ask for serialized_rollback=True (tests/conftest.py): "
             + ", ".join(forgetful)
         )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After a transactional test's emptying, put the migrated data back when the next test is
+    an ordinary one. pytest-django runs transactional tests after all others, but pytest-xdist
+    hands a worker whole files, and a file holding both kinds (the fault tests run each service
+    in the test's transaction and in autocommit) can be followed by another file on its worker.
+    A transactional test next reloads the data itself (`serialized_rollback`)."""
+    yield
+    if nextitem is None or not _transactional(item) or _transactional(nextitem):
+        return
+    with item.config.stash[blocking_manager_key].unblock():
+        connection = connections[DEFAULT_DB_ALIAS]
+        snapshot = getattr(connection, "_test_serialized_contents", None)
+        if snapshot and not Group.objects.exists():
+            connection.creation.deserialize_db_from_string(snapshot)
 
 
 def _person(django_user_model, username: str, role: Role | None, **extra):
