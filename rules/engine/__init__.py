@@ -74,7 +74,7 @@ cssrs.behavior_past_3_months = no)`; a defaulted value says so: `breastfeeding n
 sex_at_birth = male`.
 """
 
-from rules.engine.compiler import Expr, check_logic, compile_logic
+from rules.engine.compiler import Expr, LogicOutcome, check_logic, compile_logic, evaluate_logic
 from rules.engine.errors import (
     EngineError,
     FactsInvalid,
@@ -93,16 +93,25 @@ from rules.engine.facts import (
     parse_document,
     validate_facts,
 )
+from rules.engine.glossary import FACT_LABELS, OPERATORS, Operator, fact_label
 from rules.engine.partial import Possible, SetInPart
 from rules.engine.result import Flag, Indication, Missing, RuleSetRef, ScreeningResult
-from rules.engine.ruleset import CompiledRuleSet, RuleSetSpec, RuleSpec, compile_ruleset
+from rules.engine.ruleset import (
+    CompiledRuleSet,
+    RuleSetSpec,
+    RuleSpec,
+    compile_ruleset,
+    indication_status,
+)
 from rules.engine.schema import CONDITIONS, DEFINITIONS, FACTS, SEVERITIES, FactType
 
 __all__ = [
     "CONDITIONS",
     "DEFINITIONS",
     "FACTS",
+    "FACT_LABELS",
     "LANGUAGES",
+    "OPERATORS",
     "SEVERITIES",
     "CompiledRuleSet",
     "DiagnosesInPart",
@@ -117,8 +126,10 @@ __all__ = [
     "IntakeFacts",
     "IsoDate",
     "LogicInvalid",
+    "LogicOutcome",
     "LogicProblem",
     "Missing",
+    "Operator",
     "Possible",
     "RuleProblem",
     "RuleSetInvalid",
@@ -130,6 +141,9 @@ __all__ = [
     "check_logic",
     "compile_logic",
     "compile_ruleset",
+    "evaluate_logic",
+    "fact_label",
+    "indication_status",
     "parse_document",
     "validate_facts",
 ]
