@@ -191,6 +191,6 @@ def rule_try(
         try:
             fields.append(FieldTrial(name, label, outcome=evaluate_logic(text, values)))
         except LogicInvalid:
-            problems = tuple(message for error in logic_errors(text) for message in error)
+            problems = tuple(m for error in logic_errors(text) for m in error.messages)
             fields.append(FieldTrial(name, label, problems=problems))
     return RuleTrial(case, kind, tuple(fields))

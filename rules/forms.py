@@ -338,7 +338,7 @@ def version_label(version: RuleSetVersion) -> str:
 
 class CaseChoiceField(forms.ModelChoiceField[RuleTestCase]):
     def label_from_instance(self, obj: Any) -> str:
-        return obj.name
+        return str(obj.name)
 
 
 class RuleTryForm(forms.Form):

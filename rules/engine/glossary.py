@@ -136,7 +136,7 @@ def _operators() -> tuple[Operator, ...]:
     return (*comparisons, *keywords, grouping)
 
 
-def _usual_first(spelling: str) -> tuple[int, str]:
+def _usual_first(spelling: str) -> tuple[bool, int, str]:
     """ASCII spellings first (`>=` before `≥`), the shortest first (`=` before `==`)."""
     return (not spelling.isascii(), len(spelling), spelling)
 
