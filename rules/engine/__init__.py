@@ -65,6 +65,13 @@ version-2 input facts (`bp_rise_serious_hazard`, `respiratory_compromise`,
 `other_cns_depressant_use`, `bladder_symptoms_or_cystitis`, `planned_formulation`) are names at
 every level; version-1 rules simply never use them.
 
+Help for rule editors
+---------------------
+`FACT_LABELS` labels every name above and `OPERATORS` lists every operator the parser accepts
+(read off its own tables) with an example that compiles; `evaluate_logic(text, values)` evaluates
+logic once (true, false or None, its reasons and the input facts that left it unknown), so an
+admin can try logic on a test case before saving it.
+
 Explanations
 ------------
 Each fired rule says why, from its own logic: `age_years = 16 (< 18)`,

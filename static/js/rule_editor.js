@@ -40,6 +40,18 @@
     slot.appendChild(input);
     slot.appendChild(count);
 
+    // Which groups the admin had open, to give them back when the search is emptied.
+    var opened = Array.prototype.map.call(groups, function (group) {
+      return group.open;
+    });
+    groups.forEach(function (group, index) {
+      group.addEventListener("toggle", function () {
+        if (!input.value.trim()) {
+          opened[index] = group.open;
+        }
+      });
+    });
+
     input.addEventListener("input", function () {
       var words = input.value.toLowerCase().trim().split(/\s+/).filter(Boolean);
       var shown = 0;
@@ -53,12 +65,10 @@
           shown += 1;
         }
       });
-      groups.forEach(function (group) {
+      groups.forEach(function (group, index) {
         var any = group.querySelector("[data-palette-item]:not([hidden])");
         group.hidden = words.length > 0 && !any;
-        if (words.length > 0 && any) {
-          group.open = true;
-        }
+        group.open = words.length > 0 ? Boolean(any) : opened[index];
       });
       count.textContent = words.length ? shown + " of " + items.length + " match" : "";
     });
