@@ -176,6 +176,19 @@ def test_an_indication_rule_tries_both_fields_and_says_the_status(admin_client, 
     assert "The condition would be possible." in text_of(response.content.decode())
 
 
+def test_a_case_whose_facts_no_longer_validate_says_so_instead_of_an_answer(
+    admin_client, draft, rule_set
+):
+    case = RuleTestCase.objects.create(
+        rule_set=rule_set, name="old-shape", facts={"phq9_total": 40}, expected={}
+    )
+    response = try_it(admin_client, draft, "REV-BP-ELEVATED", str(case.uuid), logic="bp_elevated")
+    said = text_of(response.content.decode())
+    assert "This case's facts are not valid, so nothing could be evaluated" in said
+    assert "phq9_total must be between 0 and 27 (got 40)" in said
+    assert 'data-testid="try-answer"' not in response.content.decode()
+
+
 def test_trying_saves_nothing_and_audits_nothing(admin_client, draft, rule_set):
     before = {rule.rule_id: rule.text() for rule in draft.rules.all()}
     events = AuditEvent.objects.count()
