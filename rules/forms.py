@@ -15,7 +15,7 @@ from crispy_forms.layout import Field, Layout, Submit
 from django import forms
 from django.utils import timezone
 
-from rules.models import Rule, RuleSetVersion
+from rules.models import Rule, RuleSetVersion, RuleTestCase
 from rules.validators import (
     RULE_ID_MAX_LENGTH,
     TEXT_LIMITS,
@@ -78,9 +78,14 @@ class RuleForm(forms.Form):
     """Edit a draft rule. Indication rules have a diagnosis test; consideration rules a
     severity. An indication rule's condition and a rule's ID and kind are fixed."""
 
+    EDITABLE = ("title", "message", "evidence", "source", "severity", "diagnosis_logic", "logic")
+
     def __init__(self, *args: Any, rule: Rule, **kwargs: Any) -> None:
-        fields = ("title", "message", "evidence", "source", "severity", "diagnosis_logic", "logic")
-        kwargs.setdefault("initial", {name: getattr(rule, name) for name in fields})
+        # `initial` given (the text as typed, re-shown after trying it) overrides the rule's.
+        kwargs["initial"] = {
+            **{name: getattr(rule, name) for name in self.EDITABLE},
+            **(kwargs.get("initial") or {}),
+        }
         super().__init__(*args, **kwargs)
         self.kind = rule.kind
         self.fields.update(_text_fields())
@@ -102,6 +107,8 @@ class RuleForm(forms.Form):
             order = ("title", "message", "evidence", "source", "severity", "logic")
         self.order_fields(order)
         self.helper = _helper("Save rule", *order)
+        # The page draws the <form> itself: the try-it controls post the same fields elsewhere.
+        self.helper.form_tag = False
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -144,6 +151,82 @@ class RuleAddForm(forms.Form):
         checked = {name: cleaned[name] for name in self.FIELDS[1:] if name in cleaned}
         validate_rule_values(Rule.Kind.CONSIDERATION, checked)
         return cleaned
+
+
+class CaseChoiceField(forms.ModelChoiceField[RuleTestCase]):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class RuleTryForm(forms.Form):
+    """Which test case to try the rule's logic against, and the logic as typed (not saved).
+
+    Its fields sit inside the rule form (the same <form>, posted to the try-it URL by the
+    "Try the logic" button), so the logic fields are the rule form's own."""
+
+    try_case = CaseChoiceField(
+        label="Test case",
+        queryset=RuleTestCase.objects.none(),
+        to_field_name="uuid",
+        empty_label=None,
+        help_text="The logic as typed above is evaluated on this case's facts. Nothing is saved.",
+        widget=forms.Select(attrs={"class": "form-select", "aria-describedby": "try-case-help"}),
+    )
+    logic = forms.CharField(required=False, strip=False, max_length=TEXT_LIMITS["logic"])
+    diagnosis_logic = forms.CharField(
+        required=False, strip=False, max_length=TEXT_LIMITS["diagnosis_logic"]
+    )
+
+    def __init__(self, *args: Any, cases: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["try_case"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = cases
+
+
+class RuleFilterForm(forms.Form):
+    """Search and filters of a version's rule list (a GET form; every field optional)."""
+
+    q = forms.CharField(
+        label="Search rules",
+        required=False,
+        max_length=200,
+        help_text="Rule ID, title, or any text of the rule (message, evidence, source, logic).",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    severity = forms.ChoiceField(
+        label="Severity",
+        required=False,
+        choices=[("", "Any severity"), *Rule.Severity.choices],
+    )
+    changed = forms.BooleanField(label="Changed only", required=False)
+
+    def __init__(self, *args: Any, changed_label: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if changed_label:
+            self.fields["changed"].label = changed_label
+        else:
+            del self.fields["changed"]
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_class = "row g-2 align-items-end mb-3"
+        self.helper.form_id = "rule-filter"
+        self.helper.attrs = {"role": "search", "aria-label": "Rules of this version"}
+        fields = [
+            Field("q", wrapper_class="col-md-5"),
+            Field("severity", wrapper_class="col-md-3"),
+        ]
+        if changed_label:
+            fields.append(Field("changed", wrapper_class="col-md-auto"))
+        self.helper.layout = Layout(*fields)
+        self.helper.add_input(Submit("filter", "Show", css_class="mb-3"))
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        """The valid filters (empty ones left out); an invalid form filters nothing."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {name: value for name, value in self.cleaned_data.items() if value}
 
 
 def _change_note_field() -> forms.CharField:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from rules.models import ImpactPreview, Rule, RuleSet, RuleSetVersion, RuleTestCase
@@ -153,6 +153,11 @@ def rule_cases_for(user: User) -> QuerySet[RuleTestCase]:
     return RuleTestCase.objects.select_related("rule_set", "created_by", "updated_by")
 
 
+def rule_cases_for_draft(draft: RuleSetVersion) -> QuerySet[RuleTestCase]:
+    """The test cases of a draft's rule set, by name (the draft was read for a rule admin)."""
+    return draft.rule_set.test_cases.order_by("name")
+
+
 def rule_case_for(user: User, case_uuid: object) -> RuleTestCase:
     return get_object_or_404(rule_cases_for(user), uuid=case_uuid)
 
@@ -244,3 +249,43 @@ def version_diff(old: RuleSetVersion, new: RuleSetVersion) -> VersionDiff:
         changed=tuple(changed),
         unchanged=sum(1 for rule_id in after if rule_id in before) - len(changed),
     )
+
+
+# --- a version's rule list ----------------------------------------------------------------------
+
+#: The text a rule list search looks in (besides the rule ID and title).
+SEARCHED_FIELDS = ("rule_id", "title", "message", "evidence", "source", "diagnosis_logic", "logic")
+
+
+def changed_rule_ids(version: RuleSetVersion) -> frozenset[str]:
+    """Rules added or changed in `version` since the version it was based on (empty when it
+    was based on none)."""
+    if version.based_on is None:
+        return frozenset()
+    diff = version_diff(version.based_on, version)
+    return frozenset([rule.rule_id for rule in diff.added] + [c.rule_id for c in diff.changed])
+
+
+def version_rules(
+    version: RuleSetVersion,
+    *,
+    changed: frozenset[str],
+    q: str = "",
+    severity: str = "",
+    changed_only: bool = False,
+) -> list[Rule]:
+    """The rules of `version` matching a search (rule ID, title or any text, ignoring case)
+    and a severity, optionally only the `changed` ones; on a draft the changed rules come
+    first, each group in the version's order."""
+    rules = version.rules.order_by("position")
+    if q:
+        match = Q()
+        for name in SEARCHED_FIELDS:
+            match |= Q(**{f"{name}__icontains": q})
+        rules = rules.filter(match)
+    if severity:
+        rules = rules.filter(severity=severity)
+    found = [rule for rule in rules if not changed_only or rule.rule_id in changed]
+    if version.is_draft:
+        found.sort(key=lambda rule: rule.rule_id not in changed)  # stable: positions kept
+    return found

@@ -19,6 +19,7 @@ urlpatterns = [
     path("versions/<uuid:version_uuid>/discard/", views.draft_discard, name="draft_discard"),
     path("versions/<uuid:version_uuid>/rules/add/", views.rule_add, name="rule_add"),
     path("versions/<uuid:version_uuid>/rules/<str:rule_id>/", views.rule_edit, name="rule_edit"),
+    path("versions/<uuid:version_uuid>/rules/<str:rule_id>/try/", views.rule_try, name="rule_try"),
     path(
         "versions/<uuid:version_uuid>/rules/<str:rule_id>/retire/",
         views.rule_retire,

@@ -24,6 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rules import selectors, services
 from rules.cases import CaseSummary, cases_check
+from rules.editor import RuleTrial, fact_palette
+from rules.editor import rule_try as rule_try_logic
 from rules.engine import RuleSetInvalid
 from rules.forms import (
     ApproveForm,
@@ -33,12 +35,14 @@ from rules.forms import (
     ReturnForm,
     RuleAddForm,
     RuleCaseForm,
+    RuleFilterForm,
     RuleForm,
+    RuleTryForm,
     SubmitForm,
 )
 from rules.impact import rules_fingerprint
 from rules.loader import compiled_version
-from rules.models import RuleSet, RuleSetVersion
+from rules.models import Rule, RuleSet, RuleSetVersion
 from screening.core.errors import ServiceError
 from screening.core.permissions import permission_required
 
@@ -106,10 +110,27 @@ def rule_set_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def version_detail(request: HttpRequest, version_uuid: str) -> HttpResponse:
     version = selectors.version_for(request.user, version_uuid)
+    changed = selectors.changed_rule_ids(version)
+    label = ""
+    if version.based_on:
+        since = f"since version {version.based_on.number}"
+        label = f"Changed in this draft ({since})" if version.is_draft else f"Changed {since}"
+    filter_form = RuleFilterForm(request.GET or None, changed_label=label)
+    filters = filter_form.filters
     context: dict[str, Any] = {
         "version": version,
         "rule_set": version.rule_set,
-        "rules": version.rules.order_by("position"),
+        "rules": selectors.version_rules(
+            version,
+            changed=changed,
+            q=filters.get("q", ""),
+            severity=filters.get("severity", ""),
+            changed_only=filters.get("changed", False),
+        ),
+        "rule_total": version.rules.count(),
+        "changed_ids": changed,
+        "filter_form": filter_form,
+        "filtered": bool(filters),
         "open_draft": selectors.open_draft(version.rule_set),
         "compare_url": compare_url(version.based_on, version) if version.based_on else "",
     }
@@ -161,6 +182,7 @@ def rule_edit(request: HttpRequest, version_uuid: str, rule_id: str) -> HttpResp
     draft = selectors.draft_for(request.user, version_uuid)
     rule = selectors.rule_for(request.user, draft, rule_id)
     form = RuleForm(request.POST or None, rule=rule)
+    try_form = RuleTryForm(cases=selectors.rule_cases_for_draft(draft))
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.rule_update(rule=rule, user=request.user, values=form.cleaned_data)
@@ -172,7 +194,51 @@ def rule_edit(request: HttpRequest, version_uuid: str, rule_id: str) -> HttpResp
             else:
                 messages.info(request, f"{rule.rule_id}: nothing changed.")
             return redirect(f"{_version_url(draft)}#rule-{rule.rule_id}")
-    return render(request, "rules/rule_form.html", {"version": draft, "rule": rule, "form": form})
+    return _rule_form_page(request, draft, rule, form, try_form)
+
+
+@rule_admin_only
+@require_POST
+def rule_try(request: HttpRequest, version_uuid: str, rule_id: str) -> HttpResponse:
+    """Evaluate the rule's logic as typed against a test case, without saving anything: the
+    edit page again, with what was typed kept and the answer (or the logic's errors) shown."""
+    draft = selectors.draft_for(request.user, version_uuid)
+    rule = selectors.rule_for(request.user, draft, rule_id)
+    typed = {name: request.POST[name] for name in RuleForm.EDITABLE if name in request.POST}
+    form = RuleForm(initial=typed, rule=rule)
+    try_form = RuleTryForm(request.POST, cases=selectors.rule_cases_for_draft(draft))
+    trial = None
+    if try_form.is_valid():
+        trial = rule_try_logic(
+            case=try_form.cleaned_data["try_case"],
+            kind=rule.kind,
+            logic={name: try_form.cleaned_data[name] for name in ("logic", "diagnosis_logic")},
+            language=draft.language,
+            today=timezone.localdate(),
+        )
+    return _rule_form_page(request, draft, rule, form, try_form, trial=trial)
+
+
+def _rule_form_page(
+    request: HttpRequest,
+    draft: RuleSetVersion,
+    rule: Rule | None,
+    form: Form,
+    try_form: RuleTryForm | None = None,
+    trial: RuleTrial | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "rules/rule_form.html",
+        {
+            "version": draft,
+            "rule": rule,
+            "form": form,
+            "try_form": try_form,
+            "trial": trial,
+            "palette": fact_palette(),
+        },
+    )
 
 
 @rule_admin_only
@@ -188,7 +254,7 @@ def rule_add(request: HttpRequest, version_uuid: str) -> HttpResponse:
         else:
             messages.success(request, f"{rule.rule_id} added to the draft.")
             return redirect(f"{_version_url(draft)}#rule-{rule.rule_id}")
-    return render(request, "rules/rule_form.html", {"version": draft, "rule": None, "form": form})
+    return _rule_form_page(request, draft, None, form)
 
 
 @rule_admin_only

@@ -65,6 +65,13 @@ version-2 input facts (`bp_rise_serious_hazard`, `respiratory_compromise`,
 `other_cns_depressant_use`, `bladder_symptoms_or_cystitis`, `planned_formulation`) are names at
 every level; version-1 rules simply never use them.
 
+Help for rule editors
+---------------------
+`FACT_LABELS` labels every name above and `OPERATORS` lists every operator the parser accepts
+(read off its own tables) with an example that compiles; `evaluate_logic(text, values)` evaluates
+logic once (true, false or None, its reasons and the input facts that left it unknown), so an
+admin can try logic on a test case before saving it.
+
 Explanations
 ------------
 Each fired rule says why, from its own logic: `age_years = 16 (< 18)`,
@@ -74,7 +81,7 @@ cssrs.behavior_past_3_months = no)`; a defaulted value says so: `breastfeeding n
 sex_at_birth = male`.
 """
 
-from rules.engine.compiler import Expr, check_logic, compile_logic
+from rules.engine.compiler import Expr, LogicOutcome, check_logic, compile_logic, evaluate_logic
 from rules.engine.errors import (
     EngineError,
     FactsInvalid,
@@ -93,16 +100,25 @@ from rules.engine.facts import (
     parse_document,
     validate_facts,
 )
+from rules.engine.glossary import FACT_LABELS, OPERATORS, Operator, fact_label
 from rules.engine.partial import Possible, SetInPart
 from rules.engine.result import Flag, Indication, Missing, RuleSetRef, ScreeningResult
-from rules.engine.ruleset import CompiledRuleSet, RuleSetSpec, RuleSpec, compile_ruleset
+from rules.engine.ruleset import (
+    CompiledRuleSet,
+    RuleSetSpec,
+    RuleSpec,
+    compile_ruleset,
+    indication_status,
+)
 from rules.engine.schema import CONDITIONS, DEFINITIONS, FACTS, SEVERITIES, FactType
 
 __all__ = [
     "CONDITIONS",
     "DEFINITIONS",
     "FACTS",
+    "FACT_LABELS",
     "LANGUAGES",
+    "OPERATORS",
     "SEVERITIES",
     "CompiledRuleSet",
     "DiagnosesInPart",
@@ -117,8 +133,10 @@ __all__ = [
     "IntakeFacts",
     "IsoDate",
     "LogicInvalid",
+    "LogicOutcome",
     "LogicProblem",
     "Missing",
+    "Operator",
     "Possible",
     "RuleProblem",
     "RuleSetInvalid",
@@ -130,6 +148,9 @@ __all__ = [
     "check_logic",
     "compile_logic",
     "compile_ruleset",
+    "evaluate_logic",
+    "fact_label",
+    "indication_status",
     "parse_document",
     "validate_facts",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import operator
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rules.engine.errors import LogicInvalid, LogicProblem
@@ -638,3 +639,22 @@ def check_logic(text: str) -> list[LogicProblem]:
     except LogicInvalid as exc:
         return exc.problems
     return []
+
+
+@dataclass(frozen=True, slots=True)
+class LogicOutcome:
+    """Rule logic evaluated on one set of values: `value` true, false or None (unknown), the
+    `because` lines it would explain itself with, and the input facts that left it `unknown`."""
+
+    value: Truth
+    because: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+def evaluate_logic(text: str, values: Values) -> LogicOutcome:
+    """Compile `text` and evaluate it once on `values` (as `Facts.values_for(language)` gives
+    them), for trying logic out before it is saved. Raises `LogicInvalid` as `compile_logic`."""
+    expr = compile_logic(text)
+    return LogicOutcome(
+        expr.eval(values), tuple(expr.explain(values)), tuple(sorted(expr.blame(values)))
+    )

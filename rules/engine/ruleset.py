@@ -157,15 +157,21 @@ class CompiledRuleSet:
 def _indication(rule: _IndicationRule, values: Mapping[str, Any]) -> tuple[Status, list[str]]:
     diagnosed = rule.diagnosis.eval(values)
     because = rule.diagnosis.explain(values)
-    if diagnosed is False:
-        return "not_indicated", because
-    if diagnosed is None:
-        return "undetermined", because
+    if diagnosed is not True:
+        return indication_status(diagnosed, None), because
     met = rule.criteria.eval(values)
-    because = [*because, *rule.criteria.explain(values)]
-    if met is None:
-        return "undetermined", because
-    return ("indicated" if met else "possible"), because
+    return indication_status(diagnosed, met), [*because, *rule.criteria.explain(values)]
+
+
+def indication_status(diagnosed: bool | None, met: bool | None) -> Status:
+    """An indication's status from its diagnosis test and its criteria (three-valued each):
+    not indicated when the diagnosis test is false, undetermined while either is unknown (the
+    criteria count only once the diagnosis holds), else indicated or possible."""
+    if diagnosed is False:
+        return "not_indicated"
+    if diagnosed is None or met is None:
+        return "undetermined"
+    return "indicated" if met else "possible"
 
 
 def _disposition(statuses: set[str], fired: set[str], open_severities: set[str]) -> Disposition:

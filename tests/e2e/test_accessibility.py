@@ -154,6 +154,53 @@ def _rule_logic_error(page: Page, world: World) -> None:
     expect(page.locator("#id_logic_error")).to_be_visible()
 
 
+def _palette_searched(page: Page, world: World) -> None:
+    world.go(page, "rules:rule_edit", world.draft.uuid, "REV-OLDER-ADULT")
+    page.get_by_role("searchbox", name="Search facts and operators").fill("pressure")
+    expect(page.get_by_test_id("palette-fact-systolic_bp")).to_be_visible()
+
+
+def _rule_tried(page: Page, world: World, logic: str = "age_years >= 65 or bp_elevated") -> None:
+    world.go(page, "rules:rule_edit", world.draft.uuid, "REV-OLDER-ADULT")
+    page.get_by_label("Logic").fill(logic)
+    page.get_by_label("Test case").select_option(label="v1-intake-without-v2-facts")
+    button = page.get_by_role("button", name="Try the logic")
+    button.click()
+    expect(page.get_by_test_id("try-outcome")).to_be_visible()
+    # Checked as the page rests: the button enabled again, the pointer off it, no transition.
+    expect(button).to_be_enabled()
+    page.mouse.move(0, 0)
+    page.wait_for_function("() => document.getAnimations().length === 0")
+
+
+def _rule_tried_with_error(page: Page, world: World) -> None:
+    _rule_tried(page, world, "bp_elevated and not bp_crissis")
+    expect(page.locator("#try-result .logic-pointer")).to_be_visible()
+
+
+def _rule_tried_without_js(page: Page, world: World) -> None:
+    """The try-it answer as the server renders it (the page a browser without JavaScript gets)."""
+    url = world.url + reverse("rules:rule_edit", args=[world.draft.uuid, "REV-OLDER-ADULT"])
+    page.goto(url)
+    page.locator("#rule-form").evaluate(
+        "form => form.addEventListener('submit', e => e.stopImmediatePropagation(), true)"
+    )
+    page.get_by_label("Logic").fill("respiratory_compromise")
+    page.get_by_label("Test case").select_option(label="v1-intake-without-v2-facts")
+    page.get_by_role("button", name="Try the logic").click()
+    page.wait_for_url("**/try/#try-it")
+    expect(page.get_by_test_id("try-answer")).to_have_text("unknown")
+
+
+def _rules_filtered(page: Page, world: World) -> None:
+    world.go(page, "rules:version", world.draft.uuid)
+    search = page.get_by_role("search", name="Rules of this version")
+    search.get_by_label("Search rules").fill("age")
+    search.get_by_label(re.compile("Changed in this draft")).check()
+    search.get_by_role("button", name="Show").click()
+    expect(page.get_by_test_id("jump-list")).to_be_visible()
+
+
 def _publish_errors(page: Page, world: World) -> None:
     # Publishing waits for approval (its button is disabled with the reasons): the form with
     # errors is the submission's, sent with no change note.
@@ -209,6 +256,13 @@ def _reviewer_search(page: Page, world: World) -> None:
 def _path(path: str) -> Callable[[Page, World], None]:
     def visit(page: Page, world: World) -> None:
         page.goto(world.url + path)
+
+    return visit
+
+
+def _path_of_draft(query: str) -> Callable[[Page, World], None]:
+    def visit(page: Page, world: World) -> None:
+        page.goto(world.url + reverse("rules:version", args=[world.draft.uuid]) + query)
 
     return visit
 
@@ -278,6 +332,12 @@ PAGE_STATES: list[PageState] = [
     PageState("published rule set", "rule_admin", _url("rules:version", "published")),
     PageState("edit a rule", "rule_admin", _url("rules:rule_edit", "draft", "REV-OLDER-ADULT")),
     PageState("rule with a logic error", "rule_admin", _rule_logic_error),
+    PageState("rule editor, palette searched", "rule_admin", _palette_searched),
+    PageState("rule editor, logic tried", "rule_admin", _rule_tried),
+    PageState("rule editor, logic tried with an error", "rule_admin", _rule_tried_with_error),
+    PageState("rule editor, logic tried without JS", "rule_admin", _rule_tried_without_js),
+    PageState("draft rule set, rules searched and filtered", "rule_admin", _rules_filtered),
+    PageState("draft rule set, no rule matches", "rule_admin", _path_of_draft("?q=no+such+rule")),
     PageState("add a rule", "rule_admin", _url("rules:rule_add", "draft")),
     PageState("retire a rule", "rule_admin", _url("rules:rule_retire", "draft", "REV-IOP")),
     PageState("compare versions", "rule_admin", _url("rules:compare", "rule_set")),

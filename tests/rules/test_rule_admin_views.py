@@ -71,6 +71,7 @@ def every_url(rule_set, draft, rule_admin):
         "rule_add": reverse("rules:rule_add", args=[draft.uuid]),
         "rule_edit": reverse("rules:rule_edit", args=[draft.uuid, "REV-BP-ELEVATED"]),
         "rule_retire": reverse("rules:rule_retire", args=[draft.uuid, "REV-BP-ELEVATED"]),
+        "rule_try": reverse("rules:rule_try", args=[draft.uuid, "REV-BP-ELEVATED"]),
         "case_results": reverse("rules:case_results", args=[draft.uuid]),
         "case_accept": reverse("rules:case_accept", args=[draft.uuid, case.uuid]),
         "impact_start": reverse("rules:impact_start", args=[draft.uuid]),
@@ -114,7 +115,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, every_url):
 
 
 def test_the_rule_admin_can_open_every_page(admin_client, every_url):
-    post_only = {"draft_start", "impact_start", "restore"}
+    post_only = {"draft_start", "impact_start", "restore", "rule_try"}
     for name, url in every_url.items():
         if name not in post_only:
             assert admin_client.get(url).status_code == 200, name
