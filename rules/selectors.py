@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from rules.textdiff import Piece, side, word_diff
 from rules.models import ImpactPreview, Rule, RuleSet, RuleSetVersion, RuleTestCase
 from screening.core.permissions import has_perm
 
@@ -192,6 +193,16 @@ class FieldChange:
     label: str
     old: str
     new: str
+
+    @property
+    def old_pieces(self) -> tuple[Piece, ...]:
+        """The old text with its removed words marked (`rules.textdiff`)."""
+        return side(word_diff(self.old, self.new), "removed")
+
+    @property
+    def new_pieces(self) -> tuple[Piece, ...]:
+        """The new text with its added words marked."""
+        return side(word_diff(self.old, self.new), "added")
 
 
 @dataclass(frozen=True, slots=True)
