@@ -17,8 +17,8 @@ from django.db import connection
 from django.db.models import F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from rules.textdiff import Piece, side, word_diff
 from rules.models import ImpactPreview, Rule, RuleSet, RuleSetVersion, RuleTestCase
+from rules.textdiff import Piece, side, word_diff
 from screening.core.permissions import has_perm
 
 DEFAULT_RULE_SET = "ketamine"

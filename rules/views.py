@@ -265,7 +265,7 @@ def case_list(request: HttpRequest, rule_set_uuid: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def case_add(request: HttpRequest, rule_set_uuid: str) -> HttpResponse:
     rule_set = selectors.rule_set_for(request.user, rule_set_uuid)
-    form = RuleCaseForm(request.POST or None, submit="Add case")
+    form = RuleCaseForm(request.POST or None, rule_set=rule_set, submit="Add case")
     if request.method == "POST" and form.is_valid():
         try:
             case = services.rule_case_create(
@@ -291,7 +291,7 @@ def case_edit(request: HttpRequest, case_uuid: str) -> HttpResponse:
         "facts": case.facts,
         "expected": case.expected,
     }
-    form = RuleCaseForm(request.POST or None, initial=initial)
+    form = RuleCaseForm(request.POST or None, initial=initial, rule_set=case.rule_set)
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.rule_case_update(case=case, user=request.user, **form.cleaned_data)
