@@ -176,10 +176,11 @@ def _case_edit(page: Page, world: World) -> None:
 
 
 def _case_errors(page: Page, world: World) -> None:
-    """A new test case whose facts are not JSON and whose disposition is not chosen."""
+    """A new test case whose facts are not JSON."""
     world.go(page, "rules:case_add", world.rule_set.uuid)
     page.locator("#id_name").fill("broken-case")
     page.locator("#id_facts").fill('{\n  "age_years" 30\n}')
+    page.locator("#id_disposition").select_option("eligible")
     page.get_by_role("button", name="Add case").click()
     expect(page.locator("#id_facts_error")).to_contain_text("line 2, column")
 
