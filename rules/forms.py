@@ -18,6 +18,7 @@ from django.utils import timezone
 from rules import labels
 from rules.engine import CONDITIONS
 from rules.models import Rule, RuleSet, RuleSetVersion
+from rules.selectors import condition_titles
 from rules.validators import (
     INPUT_FACTS,
     RULE_ID_MAX_LENGTH,
@@ -300,19 +301,6 @@ def flag_choices(rule_set: RuleSet | None, also: list[str]) -> list[tuple[str, s
     return list(choices.items())
 
 
-def condition_titles(rule_set: RuleSet | None) -> dict[str, str]:
-    """Each condition's indication-rule title in the published version (`mdd` → "Major
-    depressive disorder"), for the labels of the indication fields."""
-    if rule_set is None:
-        return {}
-    rules = Rule.objects.filter(
-        version__rule_set=rule_set,
-        version__status=RuleSetVersion.Status.PUBLISHED,
-        kind=Rule.Kind.INDICATION,
-    ).values_list("condition", "title")
-    return dict(rules)
-
-
 class RuleCaseForm(forms.Form):
     """A test case: facts (an input document, as JSON) and the outcome every version must give,
     edited part by part: disposition, urgent, each condition's status, the flags and the missing
@@ -368,7 +356,7 @@ class RuleCaseForm(forms.Form):
             initial.update(self.expected_initial(expected))
         kwargs["initial"] = initial
         super().__init__(*args, **kwargs)
-        titles = condition_titles(rule_set)
+        titles = condition_titles(rule_set) if rule_set is not None else {}
         for condition in CONDITIONS:
             self.fields[_indication_field(condition)] = forms.ChoiceField(
                 label=titles.get(condition, condition),

@@ -415,9 +415,10 @@ class Example:
     def screening_date(self) -> date:
         return date.fromisoformat(self.stored["screening_date"])
 
-    def comparison(self) -> list[Row]:
-        """The two results part by part (disposition, urgent, each condition, flags, missing),
-        each part marked when they differ; empty unless both versions gave a result."""
+    def comparison(self, titles: Mapping[str, str] | None = None) -> list[Row]:
+        """The two results part by part (disposition, urgent, each condition under its title in
+        `titles`, flags, missing), each part marked when they differ; empty unless both
+        versions gave a result."""
         if not (self.before and self.after and self.before.result and self.after.result):
             return []
         old, new = self.before.result, self.after.result
@@ -433,7 +434,7 @@ class Example:
         for indication in old.indications:
             rows.append(
                 Row(
-                    f"Condition {indication.condition}",
+                    (titles or {}).get(indication.condition, indication.condition),
                     [status_words(indication.status)],
                     [status_words(statuses.get(indication.condition, ""))],
                 )

@@ -158,6 +158,17 @@ def rule_case_for(user: User, case_uuid: object) -> RuleTestCase:
     return get_object_or_404(rule_cases_for(user), uuid=case_uuid)
 
 
+def condition_titles(rule_set: RuleSet) -> dict[str, str]:
+    """Each condition's indication-rule title in the published version (`mdd` → "Major
+    depressive disorder"), for labels; a condition without one reads as its code."""
+    rules = Rule.objects.filter(
+        version__rule_set=rule_set,
+        version__status=RuleSetVersion.Status.PUBLISHED,
+        kind=Rule.Kind.INDICATION,
+    ).values_list("condition", "title")
+    return dict(rules)
+
+
 def impact_previews_for(user: User) -> QuerySet[ImpactPreview]:
     if not _admin(user):
         return ImpactPreview.objects.none()

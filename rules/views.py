@@ -360,6 +360,7 @@ def impact_example(request: HttpRequest, preview_uuid: str, number: int) -> Http
             "preview": preview,
             "version": draft,
             "example": example,
+            "rows": example.comparison(selectors.condition_titles(draft.rule_set)),
             "facts": [
                 (name, fact_value_words(value)) for name, value in sorted(example.facts.items())
             ],

@@ -11,12 +11,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from rules.cases import outcome
-from rules.forms import condition_titles
 from rules.impact import impact_preview_execute
 from rules.labels import DISPOSITIONS, STATUSES
 from rules.loader import compiled_version
 from rules.models import ImpactPreview, RuleSet, RuleTestCase
-from rules.selectors import published_version
+from rules.selectors import condition_titles, published_version
 from rules.services import draft_start, rule_update
 from screening.services import screening_run
 from tests.factories import make_intake, make_patient
@@ -94,9 +93,7 @@ def test_rule_admin_opens_an_impact_example_and_writes_a_case_field_by_field(
     titles = condition_titles(rule_set)
     for condition, status in expected["indications"].items():
         label = re.compile(rf"^{re.escape(titles.get(condition, condition))}\*?$")
-        page.get_by_role("combobox", name=label).select_option(
-            label=STATUSES[status]
-        )
+        page.get_by_role("combobox", name=label).select_option(label=STATUSES[status])
     flags = page.get_by_role("group", name="Flags")
     for rule_id in expected["flags"]:
         page.locator(f'input[name="flags"][value="{rule_id}"]').check()

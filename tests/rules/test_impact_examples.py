@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from rules.impact import impact_preview_execute
 from rules.models import ImpactPreview, RuleSet
+from rules.selectors import published_version
 from rules.services import draft_start, impact_preview_start, rule_retire, rule_update
 from screening.services import screening_run
 from tests.factories import make_intake, make_patient
@@ -88,6 +89,8 @@ def test_an_example_shows_facts_with_the_age_and_both_results_but_not_the_patien
     assert "<div>Eligible</div>" in disposition
     assert "<div>Review required</div>" in disposition
     assert "differs" in disposition
+    mdd = published_version().rules.get(kind="indication", condition="mdd").title
+    assert f'<th scope="row">{mdd}</th>' in results  # conditions read under their titles
     flags = results[results.index(">Flags") :].split("</tr>")[0]
     assert "REV-OLDER-ADULT: " in flags  # the flag with its title
     title = preview.draft.rules.get(rule_id="REV-OLDER-ADULT").title
