@@ -133,3 +133,10 @@ def test_only_rule_admins_open_examples(client, request, role, preview):
     client.force_login(request.getfixturevalue(role))
     url = reverse("rules:impact_example", args=[preview.uuid, 1])
     assert client.get(url).status_code == 403
+
+
+def test_the_approval_page_lists_the_transitions_in_words(client, other_rule_admin, preview):
+    client.force_login(other_rule_admin)
+    page = client.get(reverse("rules:approval", args=[preview.draft.uuid])).content.decode()
+    transitions = page[page.index('data-testid="approval-transitions"') :].split("</ul>")[0]
+    assert "<li>Eligible → Review required: 1</li>" in transitions
