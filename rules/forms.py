@@ -271,10 +271,6 @@ class PrettyJSONField(forms.JSONField):
             raise
 
 
-#: The expected outcome's parts, edited with one field each (`RuleCaseForm`).
-EXPECTED_PARTS = ("disposition", "urgent", "indications", "flags", "missing")
-
-
 def _indication_field(condition: str) -> str:
     return f"indication_{condition}"
 
@@ -391,7 +387,6 @@ class RuleCaseForm(forms.Form):
                         ),
                         css_class="row",
                     ),
-                    css_class="app-subfieldset",
                 ),
                 Div(Field("flags"), css_class="app-choice-columns"),
                 Div(Field("missing"), css_class="app-choice-columns"),

@@ -30,6 +30,7 @@ from django.utils.module_loading import import_string
 
 from rules.engine import (
     CompiledRuleSet,
+    Facts,
     FactsInvalid,
     RuleSetInvalid,
     ScreeningResult,
@@ -95,8 +96,15 @@ class Change:
     flags_added: list[str]
     flags_removed: list[str]
     new_questions: list[str] = field(default_factory=list)
-    #: The facts as screened again, without dates (`deidentified_document`), for the example.
-    facts: dict[str, Any] = field(default_factory=dict)
+    #: The facts as screened again; an example keeps them without dates (`example_facts`).
+    validated: Facts | None = None
+
+    def example_facts(self) -> dict[str, Any]:
+        """The facts as an example keeps them: built only for the few changes kept, since
+        dumping them costs more than comparing."""
+        if self.validated is None:
+            return {}
+        return deidentified_document(self.validated.as_document())
 
     @property
     def transition(self) -> str:
@@ -159,7 +167,7 @@ def screening_change(
         flags_added=sorted(new_flags - old_flags),
         flags_removed=sorted(old_flags - new_flags),
         new_questions=new_questions,
-        facts=deidentified_document(validated.as_document()),
+        validated=validated,
     )
 
 
@@ -205,7 +213,7 @@ class Tally:
                 "flags_added": change.flags_added,
                 "flags_removed": change.flags_removed,
                 "new_questions": change.new_questions,
-                "facts": change.facts,
+                "facts": change.example_facts(),
             }
         )
 
