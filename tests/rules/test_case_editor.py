@@ -139,3 +139,10 @@ def test_only_rule_admins_add_cases(client, request, role, rule_set):
     url = reverse("rules:case_add", args=[rule_set.uuid])
     assert client.get(url).status_code == 403
     assert client.post(url, {"name": "x"}).status_code == 403
+
+
+def test_the_case_list_shows_expected_dispositions_in_words(admin_client, rule_set):
+    page = admin_client.get(reverse("rules:case_list", args=[rule_set.uuid])).content.decode()
+    table = page[page.index("<tbody>") : page.index("</tbody>")]
+    assert "<td>Contraindicated</td>" in table
+    assert "review_required" not in table
