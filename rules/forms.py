@@ -11,12 +11,16 @@ import json
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Field, Layout, Submit
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
 
-from rules.models import Rule, RuleSetVersion, RuleTestCase
+from rules import labels
+from rules.engine import CONDITIONS
+from rules.models import Rule, RuleSet, RuleSetVersion, RuleTestCase
+from rules.selectors import condition_titles
 from rules.validators import (
+    INPUT_FACTS,
     RULE_ID_MAX_LENGTH,
     TEXT_LIMITS,
     clean_expected,
@@ -325,16 +329,65 @@ class ExpectationUpdateForm(forms.Form):
 
 
 class PrettyJSONField(forms.JSONField):
-    """JSON shown indented, so a case's facts read one per line."""
+    """JSON shown indented, so a case's facts read one per line; text that is not JSON is
+    refused with the line and column where reading it stopped."""
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         return json.dumps(value, indent=2, ensure_ascii=False)
 
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            if not isinstance(value, str):
+                raise
+            try:
+                json.loads(value)
+            except json.JSONDecodeError as error:
+                raise forms.ValidationError(
+                    "This is not valid JSON: %(problem)s at line %(line)d, column %(column)d.",
+                    code="invalid",
+                    params={"problem": error.msg, "line": error.lineno, "column": error.colno},
+                ) from None
+            raise
+
+
+def _indication_field(condition: str) -> str:
+    return f"indication_{condition}"
+
+
+def flag_choices(rule_set: RuleSet | None, also: list[str]) -> list[tuple[str, str]]:
+    """The rules that can flag: the consideration rules of the rule set's published version
+    and of its open draft (by position, each ID once), and any ID in `also` (a case's stored
+    flags) that neither has, so editing a case never drops a flag it expects."""
+    choices: dict[str, str] = {}
+    if rule_set is not None:
+        rules = (
+            Rule.objects.filter(
+                version__rule_set=rule_set,
+                version__status__in=(RuleSetVersion.Status.PUBLISHED, RuleSetVersion.Status.DRAFT),
+                kind=Rule.Kind.CONSIDERATION,
+            )
+            .order_by("version__status", "position")
+            .values_list("rule_id", "title")
+        )
+        for rule_id, title in rules:
+            choices.setdefault(rule_id, f"{rule_id}: {title}")
+    for rule_id in also:
+        choices.setdefault(rule_id, f"{rule_id} (not a rule of the published version or draft)")
+    return list(choices.items())
+
 
 class RuleCaseForm(forms.Form):
-    """A test case: facts (an input document) and the outcome every version must give."""
+    """A test case: facts (an input document, as JSON) and the outcome every version must give,
+    edited part by part: disposition, urgent, each condition's status, the flags and the missing
+    facts. The cleaned data has the stored shape (`name`, `description`, `facts`, `expected`),
+    checked by `clean_expected`, so the services and everything that reads cases are unchanged.
+
+    `initial` may give `expected` as stored; its parts fill the fields.
+    """
 
     name = forms.SlugField(
         label="Name", max_length=80, help_text="Lower-case words joined by hyphens."
@@ -344,36 +397,127 @@ class RuleCaseForm(forms.Form):
     )
     facts = PrettyJSONField(
         label="Facts",
-        help_text="The input document, as the screen command reads it. Use age_years, or "
-        "date_of_birth together with screening_date, so the case gives the same age every day.",
+        initial=dict,
+        help_text="The input document (JSON), as the screen command reads it, e.g. "
+        '<code>{"age_years": 40, "diagnoses": ["mdd"], "phq9_total": 19}</code>. Use age_years, '
+        "or date_of_birth together with screening_date, so the case gives the same age every day.",
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
     )
-    expected = PrettyJSONField(
-        label="Expected outcome",
-        help_text="disposition, urgent, indications (all eight conditions), flags (rule IDs) "
-        "and missing (facts).",
-        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+    disposition = forms.ChoiceField(
+        label="Disposition",
+        choices=[("", "Choose the disposition"), *labels.DISPOSITIONS.items()],
+    )
+    urgent = forms.BooleanField(
+        label="Urgent",
+        required=False,
+        help_text="Checked when the result must be marked urgent (an urgent flag fires).",
+    )
+    flags = forms.MultipleChoiceField(
+        label="Flags",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The rules that must flag, and no others.",
+    )
+    missing = forms.MultipleChoiceField(
+        label="Missing facts",
+        required=False,
+        choices=[(fact, fact) for fact in sorted(INPUT_FACTS)],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The facts the result must report as missing, and no others.",
     )
 
-    def __init__(self, *args: Any, submit: str = "Save case", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, rule_set: RuleSet | None = None, submit: str = "Save case", **kwargs: Any
+    ) -> None:
+        initial = dict(kwargs.pop("initial", None) or {})
+        expected = initial.get("expected")
+        if isinstance(expected, dict):
+            initial.update(self.expected_initial(expected))
+        kwargs["initial"] = initial
         super().__init__(*args, **kwargs)
+        titles = condition_titles(rule_set) if rule_set is not None else {}
+        for condition in CONDITIONS:
+            self.fields[_indication_field(condition)] = forms.ChoiceField(
+                label=titles.get(condition, condition),
+                choices=list(labels.STATUSES.items()),
+                initial="not_indicated",
+            )
+        stored_flags = list(initial.get("flags") or [])
+        flags = self.fields["flags"]
+        assert isinstance(flags, forms.MultipleChoiceField)
+        flags.choices = flag_choices(rule_set, stored_flags)
         self.helper = FormHelper()
         self.helper.form_method = "post"
         self.helper.layout = Layout(
             Field("name"),
             Field("description"),
             Field("facts", css_class="font-monospace"),
-            Field("expected", css_class="font-monospace"),
+            Fieldset(
+                "Expected outcome",
+                HTML(
+                    '<p class="small text-body-secondary">What every version must give for '
+                    "these facts. A draft cannot be published while a case gets another "
+                    "outcome.</p>"
+                ),
+                Field("disposition"),
+                Field("urgent"),
+                Fieldset(
+                    "Conditions",
+                    Div(
+                        *(
+                            Div(Field(_indication_field(c)), css_class="col-sm-6 col-lg-3")
+                            for c in CONDITIONS
+                        ),
+                        css_class="row",
+                    ),
+                ),
+                Div(Field("flags"), css_class="app-choice-columns"),
+                Div(Field("missing"), css_class="app-choice-columns"),
+            ),
         )
         self.helper.add_input(Submit("submit", submit))
+
+    @staticmethod
+    def expected_initial(expected: dict[str, Any]) -> dict[str, Any]:
+        """A stored expected outcome as the fields' initial values."""
+        values: dict[str, Any] = {
+            "disposition": expected.get("disposition", ""),
+            "urgent": bool(expected.get("urgent")),
+            "flags": list(expected.get("flags") or []),
+            "missing": list(expected.get("missing") or []),
+        }
+        for condition, status in (expected.get("indications") or {}).items():
+            values[_indication_field(condition)] = status
+        return values
 
     def clean_facts(self) -> Any:
         facts = self.cleaned_data["facts"]
         validate_case_facts(facts, today=timezone.localdate())
         return facts
 
-    def clean_expected(self) -> dict[str, Any]:
-        return clean_expected(self.cleaned_data["expected"])
+    def clean(self) -> dict[str, Any]:
+        """The stored shape: name, description, facts and the expected outcome assembled from
+        its fields (and checked by `clean_expected`, as every other door checks it)."""
+        cleaned = super().clean() or {}
+        parts = ("disposition", *(_indication_field(c) for c in CONDITIONS))
+        if any(name in self.errors for name in parts):
+            return cleaned
+        document = {
+            "disposition": cleaned["disposition"],
+            "urgent": bool(cleaned.get("urgent")),
+            "indications": {c: cleaned[_indication_field(c)] for c in CONDITIONS},
+            "flags": list(cleaned.get("flags") or []),
+            "missing": list(cleaned.get("missing") or []),
+        }
+        try:
+            expected = clean_expected(document)
+        except forms.ValidationError as exc:
+            self.add_error(None, exc)
+            return cleaned
+        values: dict[str, Any] = {
+            name: cleaned[name] for name in ("name", "description", "facts") if name in cleaned
+        }
+        return {**values, "expected": expected}
 
 
 class VersionChoiceField(forms.ModelChoiceField[RuleSetVersion]):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,7 +28,16 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from rules.engine import CompiledRuleSet, FactsInvalid, RuleSetInvalid, validate_facts
+from rules.engine import (
+    CompiledRuleSet,
+    Facts,
+    FactsInvalid,
+    RuleSetInvalid,
+    ScreeningResult,
+    validate_facts,
+)
+from rules.engine.facts import DATE_FIELDS
+from rules.labels import disposition_words, status_words
 from rules.loader import compiled_version
 from rules.models import ImpactPreview, RuleSetVersion
 
@@ -63,6 +73,12 @@ def stored_document(facts: Mapping[str, Any]) -> dict[str, Any]:
     return document
 
 
+def deidentified_document(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """A snapshot as an example may keep it: without the dates of birth and screening, which
+    with the age identify a patient; the age they gave stays (it is what the rules read)."""
+    return {name: value for name, value in facts.items() if name not in DATE_FIELDS}
+
+
 @dataclass(slots=True)
 class Change:
     """How one past screening would come out under the draft.
@@ -80,6 +96,20 @@ class Change:
     flags_added: list[str]
     flags_removed: list[str]
     new_questions: list[str] = field(default_factory=list)
+    #: The facts as screened again; an example keeps them without dates (`example_facts`).
+    validated: Facts | None = None
+
+    def example_facts(self) -> dict[str, Any]:
+        """The facts as an example keeps them: built only for the few changes kept, since
+        dumping them costs more than comparing."""
+        if self.validated is None:
+            return {}
+        return deidentified_document(self.validated.as_document())
+
+    @property
+    def transition(self) -> str:
+        """`"eligible>review_required"`: the key a preview counts disposition changes by."""
+        return f"{self.old_disposition}>{self.new_disposition}"
 
     @property
     def disposition_changed(self) -> bool:
@@ -112,7 +142,8 @@ def screening_change(
 
     Raises `FactsInvalid` when the stored facts no longer pass validation.
     """
-    now = compiled.evaluate(validate_facts(stored_document(facts), today=screening_date))
+    validated = validate_facts(stored_document(facts), today=screening_date)
+    now = compiled.evaluate(validated)
     new_flags = {flag.rule for flag in now.flags}
     old_flags = {flag["rule"] for flag in flags}
     old_disposition = disposition
@@ -136,6 +167,7 @@ def screening_change(
         flags_added=sorted(new_flags - old_flags),
         flags_removed=sorted(old_flags - new_flags),
         new_questions=new_questions,
+        validated=validated,
     )
 
 
@@ -144,7 +176,8 @@ class Tally:
     """Counters for one batch, added to the preview's in one UPDATE. `processed` counts every
     screening read, `unreadable` those whose stored facts no longer validate,
     `needs_new_questions` the changes that only need questions their version never asked (with
-    the union of those questions)."""
+    the union of those questions); `transitions` counts disposition changes by
+    `Change.transition`."""
 
     processed: int = 0
     changed_disposition: int = 0
@@ -152,6 +185,7 @@ class Tally:
     unreadable: int = 0
     needs_new_questions: int = 0
     new_questions: set[str] = field(default_factory=set)
+    transitions: Counter[str] = field(default_factory=Counter)
     examples: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, change: Change | None, room: int, new_question_room: int = 0) -> None:
@@ -159,6 +193,8 @@ class Tally:
         if change is None:
             return
         self.changed_disposition += change.disposition_changed
+        if change.disposition_changed:
+            self.transitions[change.transition] += 1
         self.changed_flags += change.flags_changed
         grouped = change.needs_new_questions_only
         if grouped:
@@ -177,6 +213,7 @@ class Tally:
                 "flags_added": change.flags_added,
                 "flags_removed": change.flags_removed,
                 "new_questions": change.new_questions,
+                "facts": change.example_facts(),
             }
         )
 
@@ -247,6 +284,7 @@ def impact_preview_execute(*, preview_uuid: str, batch_size: int = BATCH_SIZE) -
         unreadable=0,
         needs_new_questions=0,
         new_questions=[],
+        transitions={},
         examples=[],
         error="",
         fingerprint=rules_fingerprint(preview.draft),
@@ -309,6 +347,7 @@ def _run(
     }
     examples: list[dict[str, Any]] = []
     new_questions: set[str] = set()
+    transitions: Counter[str] = Counter()
     asked = _Asked()
     for rows in source.batches(batch_size):
         tally = Tally()
@@ -336,6 +375,7 @@ def _run(
             )
         examples.extend(tally.examples)
         new_questions |= tally.new_questions
+        transitions.update(tally.transitions)
         for name in totals:
             totals[name] += getattr(tally, name)
         queryset.update(
@@ -345,6 +385,132 @@ def _run(
             unreadable=F("unreadable") + tally.unreadable,
             needs_new_questions=F("needs_new_questions") + tally.needs_new_questions,
             new_questions=sorted(new_questions),
+            transitions=dict(transitions.most_common()),
             examples=examples,
         )
     return totals
+
+
+# --- one example, opened by a rule admin -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result one version gives an example's facts (or why there is none)."""
+
+    version: RuleSetVersion
+    result: ScreeningResult | None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One changed screening of a preview as a rule admin may see it: its facts without dates
+    (no patient identity reaches `rules`) and the results of the version published now and of
+    the draft. `number` counts from 1 in the order the preview kept the examples."""
+
+    preview: ImpactPreview
+    number: int
+    stored: Mapping[str, Any]
+    before: Outcome | None
+    after: Outcome | None
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return dict(self.stored.get("facts") or {})
+
+    @property
+    def screening_date(self) -> date:
+        return date.fromisoformat(self.stored["screening_date"])
+
+    def comparison(self, titles: Mapping[str, str] | None = None) -> list[Row]:
+        """The two results part by part (disposition, urgent, each condition under its title in
+        `titles`, flags, missing), each part marked when they differ; empty unless both
+        versions gave a result."""
+        if not (self.before and self.after and self.before.result and self.after.result):
+            return []
+        old, new = self.before.result, self.after.result
+        rows = [
+            Row(
+                "Disposition",
+                [disposition_words(old.disposition)],
+                [disposition_words(new.disposition)],
+            ),
+            Row("Urgent", ["yes" if old.urgent else "no"], ["yes" if new.urgent else "no"]),
+        ]
+        statuses = {i.condition: i.status for i in new.indications}
+        for indication in old.indications:
+            rows.append(
+                Row(
+                    (titles or {}).get(indication.condition, indication.condition),
+                    [status_words(indication.status)],
+                    [status_words(statuses.get(indication.condition, ""))],
+                )
+            )
+        rows.append(Row("Flags", _flag_lines(old), _flag_lines(new)))
+        rows.append(
+            Row("Missing facts", [m.fact for m in old.missing], [m.fact for m in new.missing])
+        )
+        return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One part of two results: its label and each side's lines."""
+
+    label: str
+    before: list[str]
+    after: list[str]
+
+    @property
+    def differs(self) -> bool:
+        return sorted(self.before) != sorted(self.after)
+
+
+def _flag_lines(result: ScreeningResult) -> list[str]:
+    return [f"{flag.rule}: {flag.title} ({flag.severity})" for flag in result.flags]
+
+
+def _outcome(version: RuleSetVersion, facts: Mapping[str, Any], today: date) -> Outcome:
+    try:
+        return Outcome(version, compiled_version(version).screen(dict(facts), today=today))
+    except RuleSetInvalid as exc:
+        return Outcome(version, None, f"The rules do not compile: {exc.problems[0]}")
+    except FactsInvalid as exc:
+        problems = "; ".join(f"{error.field} {error.message}" for error in exc.errors)
+        return Outcome(version, None, f"The facts do not validate: {problems}")
+
+
+def _published_alternative(draft: RuleSetVersion) -> RuleSetVersion | None:
+    """What the draft is compared with: the version in force, or (once the preview's version
+    is itself published) the version it was based on."""
+    published = (
+        RuleSetVersion.objects.select_related("rule_set")
+        .filter(rule_set=draft.rule_set_id, status=RuleSetVersion.Status.PUBLISHED)
+        .first()
+    )
+    if published is None or published.pk == draft.pk:
+        return draft.based_on
+    return published
+
+
+def impact_example(preview: ImpactPreview, number: int) -> Example:
+    """Example `number` (from 1) of `preview`, judged again by the published version and the
+    draft. Raises `LookupError` when the preview kept no such example. A preview run before
+    examples kept their facts gives no outcomes (`before` and `after` are None)."""
+    examples = preview.examples or []
+    if not 1 <= number <= len(examples):
+        raise LookupError(f"the preview has no example {number}")
+    stored = examples[number - 1]
+    facts = stored.get("facts")
+    if not facts:
+        return Example(preview, number, stored, None, None)
+    today = date.fromisoformat(stored["screening_date"])
+    published = _published_alternative(preview.draft)
+    return Example(
+        preview,
+        number,
+        stored,
+        _outcome(published, facts, today) if published is not None else None,
+        _outcome(preview.draft, facts, today),
+    )

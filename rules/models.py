@@ -334,7 +334,16 @@ class ImpactPreview(models.Model):
     unreadable = models.PositiveIntegerField(
         default=0, help_text="Stored facts that no longer pass validation (not compared)."
     )
-    examples = models.JSONField(default=list, blank=True)
+    transitions = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Disposition changes counted by kind: {"eligible>review_required": 37, ...}.',
+    )
+    examples = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Some changed screenings: dispositions, flags and their facts without dates.",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -357,6 +366,14 @@ class ImpactPreview(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def transition_counts(self) -> list[tuple[str, str, int]]:
+        """Disposition changes as (from, to, how many), the most frequent first."""
+        counts = [(*key.split(">", 1), count) for key, count in (self.transitions or {}).items()]
+        return sorted(
+            ((old, new, count) for old, new, count in counts), key=lambda row: (-row[2], row[:2])
+        )
 
     @property
     def percent(self) -> int:

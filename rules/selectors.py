@@ -18,6 +18,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from rules.models import ImpactPreview, Rule, RuleSet, RuleSetVersion, RuleTestCase
+from rules.textdiff import Piece, side, word_diff
 from screening.core.permissions import has_perm
 
 DEFAULT_RULE_SET = "ketamine"
@@ -162,6 +163,17 @@ def rule_case_for(user: User, case_uuid: object) -> RuleTestCase:
     return get_object_or_404(rule_cases_for(user), uuid=case_uuid)
 
 
+def condition_titles(rule_set: RuleSet) -> dict[str, str]:
+    """Each condition's indication-rule title in the published version (`mdd` → "Major
+    depressive disorder"), for labels; a condition without one reads as its code."""
+    rules = Rule.objects.filter(
+        version__rule_set=rule_set,
+        version__status=RuleSetVersion.Status.PUBLISHED,
+        kind=Rule.Kind.INDICATION,
+    ).values_list("condition", "title")
+    return dict(rules)
+
+
 def impact_previews_for(user: User) -> QuerySet[ImpactPreview]:
     if not _admin(user):
         return ImpactPreview.objects.none()
@@ -197,6 +209,16 @@ class FieldChange:
     label: str
     old: str
     new: str
+
+    @property
+    def old_pieces(self) -> tuple[Piece, ...]:
+        """The old text with its removed words marked (`rules.textdiff`)."""
+        return side(word_diff(self.old, self.new), "removed")
+
+    @property
+    def new_pieces(self) -> tuple[Piece, ...]:
+        """The new text with its added words marked."""
+        return side(word_diff(self.old, self.new), "added")
 
 
 @dataclass(frozen=True, slots=True)

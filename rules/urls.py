@@ -37,5 +37,10 @@ urlpatterns = [
     path("versions/<uuid:version_uuid>/approval/", views.draft_approval, name="approval"),
     path("versions/<uuid:version_uuid>/restore/", views.version_restore, name="restore"),
     path("impact/<uuid:preview_uuid>/", views.impact_detail, name="impact"),
+    path(
+        "impact/<uuid:preview_uuid>/examples/<int:number>/",
+        views.impact_example,
+        name="impact_example",
+    ),
     path("impact/<uuid:preview_uuid>/progress/", views.impact_progress, name="impact_progress"),
 ]

@@ -16,7 +16,7 @@ from crispy_forms.layout import Submit
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,7 +40,9 @@ from rules.forms import (
     RuleTryForm,
     SubmitForm,
 )
+from rules.impact import impact_example as impact_example_read
 from rules.impact import rules_fingerprint
+from rules.labels import fact_value_words
 from rules.loader import compiled_version
 from rules.models import Rule, RuleSet, RuleSetVersion
 from screening.core.errors import ServiceError
@@ -329,7 +331,7 @@ def case_list(request: HttpRequest, rule_set_uuid: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def case_add(request: HttpRequest, rule_set_uuid: str) -> HttpResponse:
     rule_set = selectors.rule_set_for(request.user, rule_set_uuid)
-    form = RuleCaseForm(request.POST or None, submit="Add case")
+    form = RuleCaseForm(request.POST or None, rule_set=rule_set, submit="Add case")
     if request.method == "POST" and form.is_valid():
         try:
             case = services.rule_case_create(
@@ -355,7 +357,7 @@ def case_edit(request: HttpRequest, case_uuid: str) -> HttpResponse:
         "facts": case.facts,
         "expected": case.expected,
     }
-    form = RuleCaseForm(request.POST or None, initial=initial)
+    form = RuleCaseForm(request.POST or None, initial=initial, rule_set=case.rule_set)
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.rule_case_update(case=case, user=request.user, **form.cleaned_data)
@@ -391,7 +393,7 @@ def impact_detail(request: HttpRequest, preview_uuid: str) -> HttpResponse:
     preview = selectors.impact_preview_for(request.user, preview_uuid)
     draft = preview.draft
     stale = draft.is_draft and preview.fingerprint != rules_fingerprint(draft)
-    examples = preview.examples or []
+    examples = [{**example, "number": n} for n, example in enumerate(preview.examples or [], 1)]
     return render(
         request,
         "rules/impactpreview_detail.html",
@@ -402,6 +404,34 @@ def impact_detail(request: HttpRequest, preview_uuid: str) -> HttpResponse:
             "new_question_examples": [e for e in examples if e.get("new_questions")],
             "other_examples": [e for e in examples if not e.get("new_questions")],
             "other_disposition_changes": preview.changed_disposition - preview.needs_new_questions,
+        },
+    )
+
+
+@rule_admin_only
+@require_GET
+def impact_example(request: HttpRequest, preview_uuid: str, number: int) -> HttpResponse:
+    """One changed past screening of a preview: its facts without dates (never the patient's
+    identity) and the results of the version in force and of the draft, side by side."""
+    preview = selectors.impact_preview_for(request.user, preview_uuid)
+    try:
+        example = impact_example_read(preview, number)
+    except LookupError:
+        raise Http404("No such example in this preview.") from None
+    draft = preview.draft
+    return render(
+        request,
+        "rules/impactpreview_example.html",
+        {
+            "preview": preview,
+            "version": draft,
+            "example": example,
+            "rows": example.comparison(selectors.condition_titles(draft.rule_set)),
+            "facts": [
+                (name, fact_value_words(value)) for name, value in sorted(example.facts.items())
+            ],
+            "stale": draft.is_draft and preview.fingerprint != rules_fingerprint(draft),
+            "count": len(preview.examples or []),
         },
     )
 

@@ -456,7 +456,12 @@ def screening_as_test_case(request: SignedInRequest, screening_uuid: object) -> 
     screening = as_test_case.screening_for_case(request.user, screening_uuid)
     draft = as_test_case.case_draft(screening)
     initial = {"name": draft.name, "facts": draft.facts, "expected": draft.expected}
-    form = RuleCaseForm(request.POST or None, initial=initial, submit="Add test case")
+    form = RuleCaseForm(
+        request.POST or None,
+        initial=initial,
+        rule_set=draft.version.rule_set,
+        submit="Add test case",
+    )
     if request.method == "POST" and form.is_valid():
         try:
             case = rule_services.rule_case_create(

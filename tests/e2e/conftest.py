@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DEFAULT_DB_ALIAS, connections
-from playwright.sync_api import Page, Playwright, expect
+from playwright.sync_api import Locator, Page, Playwright, expect
 from pytest_django.live_server_helper import LiveServer
 
 # Playwright's sync API runs an asyncio event loop in the test thread, so Django sees a running
@@ -107,3 +107,15 @@ def artifacts_dir(pytestconfig: pytest.Config) -> Path:
     folder = Path(pytestconfig.getoption("--output")).absolute()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def diff_side_text(side: Locator) -> str:
+    """One side of a word diff (`data-testid="diff-old"` / `"diff-new"`) as it reads on
+    screen: the "[removed: …]" / "[added: …]" markers for screen readers left out."""
+    expect(side).to_be_visible()
+    text: str = side.evaluate(
+        "element => { const copy = element.cloneNode(true);"
+        " copy.querySelectorAll('.visually-hidden').forEach(marker => marker.remove());"
+        " return copy.textContent; }"
+    )
+    return text.strip()

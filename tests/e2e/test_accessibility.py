@@ -210,6 +210,28 @@ def _publish_errors(page: Page, world: World) -> None:
     expect(page.locator(".invalid-feedback, .alert-danger").first).to_be_visible()
 
 
+def _compare_draft(page: Page, world: World) -> None:
+    """The draft compared with the published version: word-level marks, both versions' records."""
+    url = reverse("rules:compare", args=[world.rule_set.uuid])
+    page.goto(f"{world.url}{url}?old={world.published.uuid}&new={world.draft.uuid}")
+    expect(page.get_by_test_id("record-new")).to_be_visible()
+
+
+def _case_edit(page: Page, world: World) -> None:
+    case = world.rule_set.test_cases.get(name="pregnant")
+    world.go(page, "rules:case_edit", case.uuid)
+
+
+def _case_errors(page: Page, world: World) -> None:
+    """A new test case whose facts are not JSON."""
+    world.go(page, "rules:case_add", world.rule_set.uuid)
+    page.locator("#id_name").fill("broken-case")
+    page.locator("#id_facts").fill('{\n  "age_years" 30\n}')
+    page.locator("#id_disposition").select_option("eligible")
+    page.get_by_role("button", name="Add case").click()
+    expect(page.locator("#id_facts_error")).to_contain_text("line 2, column")
+
+
 def _phone_menu_open(page: Page, world: World) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     world.go(page, "home")
@@ -345,6 +367,10 @@ PAGE_STATES: list[PageState] = [
     PageState("add a test case", "rule_admin", _url("rules:case_add", "rule_set")),
     PageState("test case results", "rule_admin", _url("rules:case_results", "draft")),
     PageState("impact preview", "rule_admin", _url("rules:impact", "preview")),
+    PageState("impact example", "rule_admin", _url("rules:impact_example", "preview", "1")),
+    PageState("compare draft with published", "rule_admin", _compare_draft),
+    PageState("edit a test case", "rule_admin", _case_edit),
+    PageState("test case with errors", "rule_admin", _case_errors),
     PageState("publish", "rule_admin", _url("rules:publish", "draft")),
     PageState("submit for approval with errors", "rule_admin", _publish_errors),
     PageState("submit for approval", "rule_admin", _url("rules:submit", "draft")),

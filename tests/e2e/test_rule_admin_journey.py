@@ -14,6 +14,7 @@ from rules.models import RuleSetVersion
 from rules.selectors import published_version
 from screening.models import Screening
 from screening.services import flag_acknowledge, screening_run, screening_sign
+from tests.e2e.conftest import diff_side_text
 from tests.factories import make_intake, make_patient
 
 pytestmark = pytest.mark.e2e
@@ -106,8 +107,8 @@ def test_rule_admin_rewords_a_message_and_publishes_version_3(
 
     page.get_by_role("link", name="Changes from version 2").click()
     changed = page.get_by_test_id("diff-changed-REV-BP-ELEVATED")
-    expect(changed.get_by_test_id("diff-old")).to_contain_text(old_message)
-    expect(changed.get_by_test_id("diff-new")).to_contain_text(NEW_MESSAGE)
+    assert diff_side_text(changed.get_by_test_id("diff-old")) == old_message
+    assert diff_side_text(changed.get_by_test_id("diff-new")) == NEW_MESSAGE
     expect(page.get_by_test_id("diff-summary")).to_have_text(
         re.compile(r"1 changed, 0 added, 0 retired, 49 unchanged\.")
     )

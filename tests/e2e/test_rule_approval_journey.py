@@ -23,6 +23,7 @@ from rules.models import RuleSetVersion
 from rules.selectors import numbered_version, published_version
 from rules.tasks import rule_set_publish_due
 from screening.services import screening_run
+from tests.e2e.conftest import diff_side_text
 from tests.factories import make_intake, make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("two_person_rule_publishing")]
@@ -80,7 +81,7 @@ def test_a_draft_is_returned_approved_by_a_second_admin_and_published_by_the_wor
     expect(ruth.get_by_test_id("change-note")).to_have_text(NOTE)
     expect(ruth.get_by_test_id("case-summary")).to_contain_text("test cases pass")
     changed = ruth.get_by_test_id("diff-changed-REV-BP-ELEVATED")
-    expect(changed.get_by_test_id("diff-new")).to_contain_text(FIRST_WORDING)
+    assert FIRST_WORDING in diff_side_text(changed.get_by_test_id("diff-new"))
     ruth.get_by_role("button", name="Return with comment").click()  # the comment is required
     expect(ruth.get_by_label("What should change")).to_be_focused()
     ruth.get_by_label("What should change").fill(RETURN_COMMENT)
@@ -95,9 +96,9 @@ def test_a_draft_is_returned_approved_by_a_second_admin_and_published_by_the_wor
 
     # Ruth approves the new wording.
     ruth.goto(live_server.url + reverse("rules:approval", args=[page.url.split("/")[-2]]))
-    expect(
-        ruth.get_by_test_id("diff-changed-REV-BP-ELEVATED").get_by_test_id("diff-new")
-    ).to_contain_text(SECOND_WORDING)
+    changed = ruth.get_by_test_id("diff-changed-REV-BP-ELEVATED")
+    assert SECOND_WORDING in diff_side_text(changed.get_by_test_id("diff-new"))
+    expect(changed.locator("ins").first).to_be_visible()  # the new words marked
     ruth.get_by_label("Approval note (optional)").fill("Checked against the label.")
     ruth.screenshot(path=artifacts_dir / "rule-approval-page.png", full_page=True)
     ruth.get_by_role("button", name="Approve").click()

@@ -32,3 +32,21 @@ def facts_file(tmp_path):
         return str(path)
 
     return write
+
+
+def case_form_data(*, name: str, description: str = "", facts, expected: dict) -> dict:
+    """A test case in the stored shape as the case editor POSTs it: the facts as JSON text,
+    the expected outcome part by part (one field per condition, one value per flag)."""
+    data = {
+        "name": name,
+        "description": description,
+        "facts": facts if isinstance(facts, str) else json.dumps(facts),
+        "disposition": expected.get("disposition", ""),
+        "flags": list(expected.get("flags") or []),
+        "missing": list(expected.get("missing") or []),
+    }
+    if expected.get("urgent"):
+        data["urgent"] = "on"
+    for condition, status in (expected.get("indications") or {}).items():
+        data[f"indication_{condition}"] = status
+    return data

@@ -94,7 +94,9 @@ def test_the_preview_counts_disposition_and_flag_changes(screenings, draft, rule
     assert preview.changed_flags == 2
     by_screening = {example["screening"]: example for example in preview.examples}
     assert set(by_screening) == {str(screenings[0].uuid), str(screenings[1].uuid)}
-    assert by_screening[str(screenings[0].uuid)] == {
+    older = dict(by_screening[str(screenings[0].uuid)])
+    facts = older.pop("facts")
+    assert older == {
         "screening": str(screenings[0].uuid),
         "screening_date": "2026-11-24",
         "old_disposition": "eligible",
@@ -103,6 +105,11 @@ def test_the_preview_counts_disposition_and_flag_changes(screenings, draft, rule
         "flags_removed": [],
         "new_questions": [],
     }
+    # The example keeps the facts without the dates that, with the age, identify a patient.
+    assert facts["age_years"] == 42
+    assert "date_of_birth" not in facts
+    assert "screening_date" not in facts
+    assert preview.transitions == {"eligible>review_required": 1}
     bp = by_screening[str(screenings[1].uuid)]
     assert (bp["old_disposition"], bp["new_disposition"]) == ("review_required", "review_required")
     assert bp["flags_added"] == ["REV-OLDER-ADULT"]
@@ -314,8 +321,18 @@ def test_the_preview_page_reads_the_new_questions_group_as_needing_answers(
     assert "<code>bp_rise_serious_hazard</code>" in note
     assert "until those questions are answered" in note
     assert "1 other screening would change disposition for another reason" in note
+    preview.refresh_from_db()
+    numbers = {example["screening"]: n for n, example in enumerate(preview.examples, 1)}
+
+    def link(screening):
+        number = numbers[str(screening.uuid)]
+        return f'href="{reverse("rules:impact_example", args=[preview.uuid, number])}"'
+
     grouped = page[page.index('data-testid="impact-new-question-examples"') :]
-    assert str(version_1_screenings["unasked"].uuid) in grouped.split("</table>")[0]
+    assert link(version_1_screenings["unasked"]) in grouped.split("</table>")[0]
     others = page[page.index('data-testid="impact-examples"') :].split("</table>")[0]
-    assert str(version_1_screenings["breastfeeding"].uuid) in others
+    assert link(version_1_screenings["breastfeeding"]) in others
+    assert str(version_1_screenings["breastfeeding"].uuid) not in page  # no raw references
+    transitions = page[page.index('data-testid="impact-transitions"') :].split("</section>")[0]
+    assert "Eligible → Incomplete: <strong>" in transitions
     assert progress["needs_new_questions"] == 1

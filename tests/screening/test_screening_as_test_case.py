@@ -1,6 +1,7 @@
 """A past screening as a rule test case: a rule admin sees its facts without the patient's
 identity, the published rules' outcome offered as the expected one, and saves the case."""
 
+import re
 from datetime import date
 
 import pytest
@@ -13,6 +14,7 @@ from rules.selectors import published_version
 from screening.core.models import AuditEvent
 from screening.services import screening_run
 from tests.factories import make_intake, make_patient
+from tests.rules.conftest import case_form_data
 
 pytestmark = pytest.mark.django_db
 MRN = "CASE-0427"
@@ -54,20 +56,25 @@ def test_the_rule_admin_sees_the_facts_and_outcome_but_not_the_patient(
     assert facts["age_years"] == 36
     assert facts["pregnancy_status"] == "pregnant"
     version = published_version()
-    assert response.context["form"].initial["expected"] == outcome(
-        compiled_version(version).screen(facts, today=date(2026, 11, 24))
-    )
+    expected = outcome(compiled_version(version).screen(facts, today=date(2026, 11, 24)))
+    form = response.context["form"]
+    assert form.initial["expected"] == expected
+    assert form.initial["disposition"] == "contraindicated"
+    assert form.initial["flags"] == expected["flags"]
+    assert form.initial["indication_mdd"] == expected["indications"]["mdd"]
+    assert re.search(r'<input[^>]*value="STOP-PREGNANCY"[^>]*checked', html)
+    assert re.search(r'<option value="contraindicated" selected>Contraindicated</option>', html)
 
 
 def test_saving_adds_a_case_that_passes_under_the_published_rules(client, rule_admin, pregnant):
     client.force_login(rule_admin)
     form = page(client, pregnant).context["form"]
-    data = {
-        "name": "pregnant-from-a-screening",
-        "description": "Copied from a past screening.",
-        "facts": form.fields["facts"].prepare_value(form.initial["facts"]),
-        "expected": form.fields["expected"].prepare_value(form.initial["expected"]),
-    }
+    data = case_form_data(
+        name="pregnant-from-a-screening",
+        description="Copied from a past screening.",
+        facts=form.fields["facts"].prepare_value(form.initial["facts"]),
+        expected=form.initial["expected"],
+    )
 
     response = client.post(reverse("screening:as_test_case", args=[pregnant.uuid]), data)
 
@@ -87,12 +94,12 @@ def test_a_name_already_taken_is_said_beside_the_name_and_nothing_is_lost(
     client.force_login(rule_admin)
     form = page(client, pregnant).context["form"]
     taken = RuleTestCase.objects.first().name
-    data = {
-        "name": taken,
-        "description": "Typed before the clash.",
-        "facts": form.fields["facts"].prepare_value(form.initial["facts"]),
-        "expected": form.fields["expected"].prepare_value(form.initial["expected"]),
-    }
+    data = case_form_data(
+        name=taken,
+        description="Typed before the clash.",
+        facts=form.fields["facts"].prepare_value(form.initial["facts"]),
+        expected=form.initial["expected"],
+    )
 
     response = client.post(reverse("screening:as_test_case", args=[pregnant.uuid]), data)
 

@@ -18,7 +18,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from rules.models import RuleSet
+from rules.models import ImpactPreview, RuleSet
 from rules.services import draft_start, impact_preview_start
 from screening.api.api import api as screening_api
 from screening.api.services import api_token_create
@@ -222,6 +222,7 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "rules:restore": {"GET": expect(LOGIN, 403, 403, 403, 405), "POST": RULE_ADMINS},
     "rules:impact": {"GET": RULE_ADMINS},
     "rules:impact_progress": {"GET": RULE_ADMINS},
+    "rules:impact_example": {"GET": RULE_ADMINS, "POST": expect(LOGIN, 403, 403, 403, 405)},
 }
 
 API_CLINICIANS = expect(401, OK, OK, 403, 403)
@@ -354,6 +355,25 @@ class World:
         return impact_preview_start(draft=self.draft, user=self.people["rule_admin"])
 
     @cached_property
+    def preview_with_example(self):
+        """The preview with one example as `rules.impact` keeps it (facts without dates)."""
+        ImpactPreview.objects.filter(pk=self.preview.pk).update(
+            examples=[
+                {
+                    "screening": "9f0c6a51-32a4-4c1e-8d0b-6f2f1f3b7c11",
+                    "screening_date": "2026-11-24",
+                    "old_disposition": "eligible",
+                    "new_disposition": "review_required",
+                    "flags_added": ["REV-OLDER-ADULT"],
+                    "flags_removed": [],
+                    "new_questions": [],
+                    "facts": {"age_years": 42, "diagnoses": ["mdd"]},
+                }
+            ]
+        )
+        return self.preview
+
+    @cached_property
     def token(self):
         return api_token_create(user=self.people["clinician"], name="matrix")[0]
 
@@ -415,6 +435,7 @@ ARGS: dict[str, Callable[[World], list[Any]]] = {
     "rules:restore": lambda w: [w.rule_set.versions.get(number=1).uuid],
     "rules:impact": lambda w: [w.preview.uuid],
     "rules:impact_progress": lambda w: [w.preview.uuid],
+    "rules:impact_example": lambda w: [w.preview_with_example.uuid, 1],
 }
 
 
