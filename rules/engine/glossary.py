@@ -30,7 +30,7 @@ FACT_LABELS: dict[str, str] = {
     "gad7_total": "GAD-7 total",
     "pcl5_total": "PCL-5 total",
     "ybocs_total": "Y-BOCS total",
-    "pain_nrs": "Pain (numeric rating scale)",
+    "pain_nrs": "Pain (NRS): current average pain, numeric rating scale 0-10",
     "systolic_bp": "Systolic blood pressure (mmHg)",
     "diastolic_bp": "Diastolic blood pressure (mmHg)",
     "heart_rate": "Heart rate (bpm)",
@@ -68,7 +68,7 @@ FACT_LABELS: dict[str, str] = {
     ),
     "suicide_risk": "Suicide risk on the C-SSRS screener",
     "acute_suicidal_ideation_or_behavior": (
-        "Acute suicidal ideation or behaviour (C-SSRS Q2, or Q6 in the past 3 months)"
+        "Acute suicidal ideation or behaviour (C-SSRS Q2 or Q6 in the past 3 months)"
     ),
     "bipolar": "Bipolar I or II disorder diagnosed",
     "bp_elevated": "Blood pressure above 140/90",

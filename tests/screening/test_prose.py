@@ -97,3 +97,20 @@ def test_explanation_reads_as_clinical_prose(because: str, prose: str):
 
 def test_text_the_engine_does_not_write_is_shown_as_it_is():
     assert because_prose("a note from an older version") == "a note from an older version"
+
+
+def test_the_rule_editor_names_each_fact_as_the_intake_asks_it():
+    """The rule editor's palette (`rules.engine.glossary`, which cannot import the intake form)
+    may add detail to a fact's label, but must start with what the intake and the result page
+    call it, so the two cannot drift apart unnoticed."""
+    from rules.engine.glossary import FACT_LABELS
+    from screening.prose import fact_label
+
+    drifted = {}
+    for fact, label in FACT_LABELS.items():
+        asked = fact_label(fact)
+        if asked.lower() == fact.replace("_", " ").replace(".", " ").lower():
+            continue  # no intake question or page wording of its own (e.g. bp_elevated)
+        if not label.lower().startswith(asked.lower()):
+            drifted[fact] = (label, asked)
+    assert drifted == {}
